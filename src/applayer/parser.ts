@@ -1,0 +1,69 @@
+/**
+ * The declaration every application-layer protocol implements.
+ *
+ * A protocol is one folder under src/applayer/ exporting one declaration of
+ * this shape, plus one line in the registry (src/applayer/registry.ts). The
+ * pipeline owns detection, flow state and output; the protocol only says
+ * "is this mine?" (probe), keeps per-flow state, and reports transactions.
+ *
+ * Directions: 0 = toServer (from the flow's client), 1 = toClient.
+ * Data arrives in order (TCP reassembled) or as whole datagrams (UDP), in
+ * arbitrary chunk sizes for TCP: a parser must accept a message split at any
+ * byte and must never throw on hostile input — it reports a named event
+ * (`ctx.event('http.request_header_invalid')`, …) and carries on or gives up
+ * on the flow (`ctx.abandon()`), bounded in memory by its own limits.
+ */
+export type Direction = 0 | 1;
+
+export const enum Probe {
+  /** Not this protocol. */
+  NO = 0,
+  /** Could be; show me more bytes. */
+  NEED_MORE = 1,
+  /** This protocol. */
+  YES = 2,
+}
+
+/** One completed (or flushed) protocol transaction. */
+export interface AppTx {
+  /** app_proto name of the parser that produced it (`http`, `dns`, `tls`, `ssh`, …). */
+  readonly proto: string;
+  /** Per-flow transaction counter, from 0. */
+  readonly txId: number;
+  /**
+   * The EVE object for this transaction, i.e. the value placed under the
+   * record's protocol key (`http`, `dns`, `tls`, `ssh`) — Suricata's field names.
+   */
+  eve(): Record<string, unknown>;
+}
+
+/** What the pipeline gives a parser instance for its flow. */
+export interface AppParserContext {
+  /** A transaction is complete (or as complete as it will get). */
+  tx(tx: AppTx): void;
+  /** A named protocol anomaly, counted in stats as `app_layer.event.<name>`. */
+  event(name: string): void;
+  /** Stop parsing this flow (garbage or beyond limits); counted. */
+  abandon(reason: string): void;
+}
+
+export interface AppParserDecl<S> {
+  /** app_proto name as in EVE (`http`, `http2`, `dns`, `tls`, `ssh`, …). */
+  readonly name: string;
+  readonly transport: 'tcp' | 'udp' | 'both';
+  /** Ports that make this protocol the first guess to probe; never required. */
+  readonly ports?: readonly number[];
+  /**
+   * Content-based detection on the first bytes of one direction.
+   * Must be cheap and allocation-free; may return NEED_MORE for short input.
+   */
+  probe(dir: Direction, buf: Buffer, off: number, len: number): Probe;
+  /** New per-flow parser state. */
+  create(ctx: AppParserContext): S;
+  /** In-order bytes (TCP) or one datagram (UDP) of one direction. */
+  parse(state: S, dir: Direction, buf: Buffer, off: number, len: number, tsSec: number): void;
+  /** Bytes lost in one direction (TCP gap); the parser resynchronises or abandons. */
+  gap?(state: S, dir: Direction, len: number): void;
+  /** The flow ended: flush any transaction still open. */
+  end?(state: S): void;
+}

@@ -1,0 +1,28 @@
+/**
+ * Errors with stable codes.
+ *
+ * Users script against Harrier's messages, so every error the product reports
+ * carries a code that never changes meaning (`HARRIER_ERR_*`), listed with its
+ * meaning in docs/reference/errors.md; a test keeps the two in sync. The CLI
+ * prints `harrier: <message>` on one line and exits non-zero; it never prints
+ * a stack trace for a HarrierError.
+ */
+export const ERROR_CODES = {
+  HARRIER_ERR_USAGE: 'bad command-line usage (unknown option, missing argument)',
+  HARRIER_ERR_INPUT_OPEN: 'an input file could not be opened or read',
+  HARRIER_ERR_CAPTURE_FORMAT: 'the input is not a pcap or pcapng capture, or its header is corrupt',
+  HARRIER_ERR_LINKTYPE: 'the capture uses a link type Harrier does not decode',
+  HARRIER_ERR_CONFIG: 'the configuration file is unreadable or invalid',
+  HARRIER_ERR_OUTPUT: 'an output (EVE file, pcap folder) could not be written',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class HarrierError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'HarrierError';
+  }
+}
