@@ -31,6 +31,12 @@ export interface AppTx {
   /** Per-flow transaction counter, from 0. */
   readonly txId: number;
   /**
+   * Direction of the message that completed the transaction, when the record
+   * should be oriented by it (a DNS answer is logged from the server, as
+   * Suricata does); absent: oriented client → server like the flow.
+   */
+  readonly dir?: Direction;
+  /**
    * The EVE object for this transaction, i.e. the value placed under the
    * record's protocol key (`http`, `dns`, `tls`, `ssh`) — Suricata's field names.
    */

@@ -128,6 +128,15 @@ export const DECODER_EVENT_NAMES = [
   // general
   'decoder.too_many_layers',
   'decoder.unsupported_proto',
+  // appended for the decoder of issue 2 (Suricata's names)
+  'decoder.ipv4.icmpv6',
+  'decoder.ipraw.invalid_ip_version',
+  'decoder.ltnull.unsupported_type',
+  'decoder.ppp.ip4_pkt_too_small',
+  'decoder.ppp.ip6_pkt_too_small',
+  'decoder.ppp.wrong_type',
+  'decoder.erspan.header_too_small',
+  'decoder.erspan.unsupported_version',
 ] as const;
 
 export type DecoderEventName = (typeof DECODER_EVENT_NAMES)[number];

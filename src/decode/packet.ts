@@ -152,6 +152,9 @@ export class Packet {
   icmpInnerDst4 = 0;
   icmpInnerSport = 0;
   icmpInnerDport = 0;
+  /** For an ICMPv6 error, the embedded IPv6 addresses (valid when icmpInnerIpVersion is 6). */
+  readonly icmpInnerSrc6 = new Uint32Array(4);
+  readonly icmpInnerDst6 = new Uint32Array(4);
 
   // ---- payload (application bytes of this packet) -------------------------
   payloadOff = 0;
@@ -176,6 +179,16 @@ export class Packet {
     this.tunnelIpVersion = 0;
     this.tunnelSrc4 = 0;
     this.tunnelDst4 = 0;
+    this.resetNetwork();
+    this.eventCount = 0;
+  }
+
+  /**
+   * Reset the layer 3 and 4 fields only: the decoder calls this on entering
+   * a tunnel, so the inner packet's fields start clean while the link and
+   * tunnel fields (and the events raised so far) stay.
+   */
+  resetNetwork(): void {
     this.ipVersion = 0;
     this.l3Off = 0;
     this.l3HdrLen = 0;
@@ -221,7 +234,6 @@ export class Packet {
     this.payloadLen = 0;
     this.ipCsumOk = -1;
     this.l4CsumOk = -1;
-    this.eventCount = 0;
   }
 
   /** Timestamp as fractional seconds (for timeouts and arithmetic). */

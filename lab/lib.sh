@@ -1,0 +1,136 @@
+# Shared library of the Harrier lab: addresses, safety checks, namespace helpers,
+# background processes, and the two logs the run turns into outputs
+# (cluster events -> snapshot/*.json, scenario records -> ground-truth.json).
+# Sourced by run.sh, teardown.sh and every scenario script.
+
+# --- Naming: everything the lab creates carries this prefix, so teardown can find it.
+LAB_PREFIX=hl-
+# Run state (pids, pod table, logs) lives here; run.sh exports LAB_RUN.
+LAB_RUN=${LAB_RUN:-/run/harrier-lab}
+LAB_DIR=${LAB_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+PY=/usr/bin/python3   # Debian's python (the lab's servers use only its standard library)
+LABSRV="$LAB_DIR/apps/labsrv.py"
+
+# --- Address plan (README "Addresses" lists the same).
+UNDERLAY_CIDR=172.30.0.0/24   # node host addresses, one L2 segment
+GW_IP=172.30.0.1              # the "provider router" (underlay namespace)
+NODE1_IP=172.30.0.11
+NODE2_IP=172.30.0.12
+CLUSTER_CIDR=10.244.0.0/16
+NODE1_POD_CIDR=10.244.1.0/24
+NODE2_POD_CIDR=10.244.2.0/24
+SERVICE_CIDR=10.96.0.0/12
+INET_LINK_GW=198.51.100.1     # router side of the link to the "internet" namespace
+INET_LINK_IP=198.51.100.2
+METADATA_IP=169.254.169.254
+# External hosts (all in the "internet" namespace, reserved documentation ranges).
+EXT_DNS_IP=198.51.100.53      # ns1.lab.test: authoritative for lab.test
+EXT_CLIENT_IP=198.51.100.77   # a customer's browser
+EXT_WEB_IP=203.0.113.10       # www.example.lab.test (HTTP + TLS)
+EXT_PAY_IP=203.0.113.20       # api.payments.lab.test (TLS egress of the shop)
+EXT_POOL_IP=203.0.113.30      # pool.minexmr.lab.test (stratum)
+EXT_DROP_IP=203.0.113.40      # files.drop-box.lab.test (exfiltration target)
+EXT_IODINE_IP=203.0.113.50    # ns of t.tun.lab.test (iodined)
+EXT_DNS2TCP_IP=203.0.113.51   # ns of d.tun2.lab.test (dns2tcpd)
+EXT_PTUN_IP=203.0.113.60      # ptunnel proxy
+EXT_C2_IP=203.0.113.66        # c2.evil.lab.test (reverse shell listener)
+EXT_ADDRS="$EXT_DNS_IP $EXT_CLIENT_IP $EXT_WEB_IP $EXT_PAY_IP $EXT_POOL_IP $EXT_DROP_IP $EXT_IODINE_IP $EXT_DNS2TCP_IP $EXT_PTUN_IP $EXT_C2_IP"
+# Ranges every tool target must fall in (lab_assert_target).
+LAB_RANGES="172.30.0.0/24 10.244.0.0/16 10.96.0.0/12 198.51.100.0/24 203.0.113.0/24 169.254.169.254/32 127.0.0.0/8"
+
+# Namespaces that are not pods.
+NS_UL=${LAB_PREFIX}underlay
+NS_INET=${LAB_PREFIX}internet
+NS_NODE1=${LAB_PREFIX}node-1
+NS_NODE2=${LAB_PREFIX}node-2
+
+lab_now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
+lab_log() { printf '[lab %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+lab_die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
+
+# ip2int / in_cidr: pure bash, so the safety check has no dependency.
+lab_ip2int() { local IFS=.; local -a o=($1); echo $(( (o[0]<<24) + (o[1]<<16) + (o[2]<<8) + o[3] )); }
+lab_in_cidr() { # ip cidr
+  local ip=$1 net=${2%/*} len=${2#*/}
+  local mask=$(( len == 0 ? 0 : (0xffffffff << (32 - len)) & 0xffffffff ))
+  (( ( $(lab_ip2int "$ip") & mask ) == ( $(lab_ip2int "$net") & mask ) ))
+}
+# Refuse to run a tool against anything outside the lab. Called by every scenario
+# for every target before the tool starts; a CIDR target is checked by its first and last address.
+lab_assert_target() {
+  local t r ok
+  for t in "$@"; do
+    local addrs=("$t")
+    if [[ $t == */* ]]; then
+      local len=${t#*/} base; base=$(lab_ip2int "${t%/*}")
+      local last=$(( base + (1 << (32 - len)) - 1 ))
+      addrs=("${t%/*}" "$(( (last>>24)&255 )).$(( (last>>16)&255 )).$(( (last>>8)&255 )).$(( last&255 ))")
+    fi
+    for a in "${addrs[@]}"; do
+      [[ $a =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || lab_die "target '$a' is not an IPv4 address"
+      ok=0
+      for r in $LAB_RANGES; do lab_in_cidr "$a" "$r" && { ok=1; break; }; done
+      ((ok)) || lab_die "target $a is outside the lab ranges ($LAB_RANGES); refusing"
+    done
+  done
+}
+
+# Run a command inside a lab namespace (refuses non-lab names).
+lab_exec() {
+  local ns=$1; shift
+  [[ $ns == ${LAB_PREFIX}* ]] || lab_die "not a lab namespace: $ns"
+  ip netns exec "$ns" "$@"
+}
+
+# Start a long-running process inside a namespace, in the background, logged and
+# remembered (teardown also finds it through `ip netns pids`).
+lab_bg() { # ns name cmd...
+  local ns=$1 name=$2; shift 2
+  mkdir -p "$LAB_RUN/logs"
+  setsid ip netns exec "$ns" "$@" >"$LAB_RUN/logs/$name.log" 2>&1 < /dev/null &
+  echo "$! $ns $name" >> "$LAB_RUN/pids"
+}
+
+# Wait until a TCP port answers inside a namespace (bounded).
+lab_wait_tcp() { # ns ip port [seconds]
+  local ns=$1 ip=$2 port=$3 n=$(( ${4:-10} * 10 ))
+  while (( n-- > 0 )); do
+    lab_exec "$ns" bash -c "exec 3<>/dev/tcp/$ip/$port" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  lab_log "warning: $ip:$port in $ns did not come up"; return 1
+}
+
+# --- Cluster event log (turned into kubectl-shaped snapshot documents at the end).
+lab_event() { printf '%s\n' "$1" >> "$LAB_RUN/cluster-events.jsonl"; }
+
+# --- Pod table: key -> netns, k8s namespace/name, ip, node. Persisted so scenario
+# scripts (separate processes) see the same table.
+declare -gA POD_NETNS POD_NAME POD_KNS POD_IP POD_NODE
+# (declare -gA so that loading inside a function still sets the globals)
+lab_pods_save() { declare -p POD_NETNS POD_NAME POD_KNS POD_IP POD_NODE | sed 's/^declare -A /declare -gA /' > "$LAB_RUN/pods.env"; }
+lab_pods_load() { [[ -f $LAB_RUN/pods.env ]] && source "$LAB_RUN/pods.env"; return 0; }
+lab_pods_load
+lab_pod_ip() { lab_pods_load; [[ -n ${POD_IP[$1]:-} ]] || lab_die "unknown pod key $1"; echo "${POD_IP[$1]}"; }
+lab_pod_ns() { lab_pods_load; [[ -n ${POD_NETNS[$1]:-} ]] || lab_die "unknown pod key $1"; echo "${POD_NETNS[$1]}"; }
+
+# --- Ground truth: one JSON line per scenario (assembled into ground-truth.json).
+# gt_begin NAME STAGE TOOL SRC DST [DESCRIPTION]; then run the tool; then gt_end.
+# SRC/DST are pod keys ("pod:toolbox"), node names ("node:node-1"), or external
+# hosts ("ext:pool.minexmr.lab.test=203.0.113.30"), or a service ("svc:shop/frontend=10.96.10.10").
+GT_NAME= GT_STAGE= GT_TOOL= GT_SRC= GT_DST= GT_DESC= GT_START=
+gt_begin() {
+  GT_NAME=$1 GT_STAGE=$2 GT_TOOL=$3 GT_SRC=$4 GT_DST=$5 GT_DESC=${6:-}
+  case $GT_STAGE in reconnaissance|exploitation|lateral-movement|exfiltration|command-and-control|mining|denial-of-service|benign) ;;
+    *) lab_die "unknown stage $GT_STAGE";; esac
+  GT_START=$(lab_now)
+  lab_log "scenario $GT_NAME ($GT_STAGE, $GT_TOOL): $GT_SRC -> $GT_DST"
+}
+gt_end() { # [extra json object fields, e.g. '"ports":[80]']
+  local extra=${1:-}
+  local end; end=$(lab_now)
+  jq -cn --arg name "$GT_NAME" --arg stage "$GT_STAGE" --arg tool "$GT_TOOL" --arg src "$GT_SRC" \
+    --arg dst "$GT_DST" --arg desc "$GT_DESC" --arg start "$GT_START" --arg end "$end" \
+    "{name:\$name, stage:\$stage, tool:\$tool, src:\$src, dst:\$dst, description:\$desc, start:\$start, end:\$end${extra:+, $extra}}" \
+    >> "$LAB_RUN/ground-truth.jsonl"
+}

@@ -1,0 +1,169 @@
+# Topology of the lab: underlay + router, "internet", two nodes with cni0 bridges,
+# a Flannel-style VXLAN overlay, pods as namespaces on veth pairs, and
+# kube-proxy-style iptables DNAT for ClusterIP/NodePort services.
+# Sourced by run.sh after lib.sh; every function is idempotent-free by design
+# (run.sh always starts from teardown.sh's clean slate).
+
+# Fixed VTEP MACs: Flannel publishes each node's VtepMAC in a node annotation, and
+# the snapshot carries the same value.
+VTEP_MAC_1=0e:4c:00:00:01:01
+VTEP_MAC_2=0e:4c:00:00:02:01
+
+topo_underlay() {
+  ip netns add "$NS_UL"; ip netns add "$NS_INET"
+  lab_exec "$NS_UL" ip link set lo up
+  lab_exec "$NS_UL" ip link add ul0 type bridge
+  lab_exec "$NS_UL" ip addr add "$GW_IP/24" dev ul0
+  lab_exec "$NS_UL" ip link set ul0 up
+  lab_exec "$NS_UL" sysctl -qw net.ipv4.ip_forward=1
+  # The metadata service lives on the provider router, as a link-local address.
+  lab_exec "$NS_UL" ip addr add "$METADATA_IP/32" dev lo
+  # Link to the internet namespace; both TEST-NET ranges are routed there.
+  lab_exec "$NS_UL" ip link add ul-inet type veth peer name eth0 netns "$NS_INET"
+  lab_exec "$NS_UL" ip addr add "$INET_LINK_GW/24" dev ul-inet
+  lab_exec "$NS_UL" ip link set ul-inet up
+  lab_exec "$NS_UL" ip route add 203.0.113.0/24 via "$INET_LINK_IP"
+  lab_exec "$NS_INET" ip link set lo up
+  lab_exec "$NS_INET" ip addr add "$INET_LINK_IP/24" dev eth0
+  local a
+  for a in $EXT_ADDRS; do lab_exec "$NS_INET" ip addr add "$a/32" dev eth0; done
+  lab_exec "$NS_INET" ip link set eth0 up
+  lab_exec "$NS_INET" ip route add default via "$INET_LINK_GW"
+}
+
+topo_node() { # n(1|2) node-ip pod-cidr-prefix(10.244.N) vtep-mac
+  local n=$1 ip=$2 pfx=$3 mac=$4 ns=${LAB_PREFIX}node-$1
+  ip netns add "$ns"
+  lab_exec "$ns" ip link set lo up
+  lab_exec "$NS_UL" ip link add "ul-n$n" type veth peer name eth0 netns "$ns"
+  lab_exec "$NS_UL" ip link set "ul-n$n" master ul0 up
+  lab_exec "$ns" ip addr add "$ip/24" dev eth0
+  lab_exec "$ns" ip link set eth0 up
+  lab_exec "$ns" ip route add default via "$GW_IP"
+  lab_exec "$ns" sysctl -qw net.ipv4.ip_forward=1
+  # kube-proxy needs bridged pod-to-pod traffic to traverse iptables (hairpin to a local service backend).
+  lab_exec "$ns" sh -c 'echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables' 2>/dev/null || true
+  lab_exec "$ns" ip link add cni0 type bridge
+  lab_exec "$ns" ip link set cni0 mtu 1450
+  lab_exec "$ns" ip addr add "$pfx.1/24" dev cni0
+  lab_exec "$ns" ip link set cni0 up
+  # Flannel's VXLAN device: VNI 1, UDP 8472, no learning (routes, neighbours and FDB are programmed).
+  lab_exec "$ns" ip link add flannel.1 type vxlan id 1 local "$ip" dev eth0 dstport 8472 nolearning
+  lab_exec "$ns" ip link set flannel.1 address "$mac" mtu 1450
+  lab_exec "$ns" ip addr add "$pfx.0/32" dev flannel.1
+  lab_exec "$ns" ip link set flannel.1 up
+  # Flannel's masquerade: pod traffic leaving the cluster network takes the node's address.
+  lab_exec "$ns" iptables -t nat -A POSTROUTING -s "$CLUSTER_CIDR" ! -d "$CLUSTER_CIDR" -o eth0 -j MASQUERADE
+  lab_exec "$ns" iptables -t nat -N KUBE-SERVICES
+  lab_exec "$ns" iptables -t nat -A PREROUTING -j KUBE-SERVICES
+  lab_exec "$ns" iptables -t nat -A OUTPUT -j KUBE-SERVICES
+}
+
+# Each node learns the other's subnet through the overlay, as flanneld programs it.
+topo_overlay_peer() { # local-n remote-ip remote-prefix remote-mac
+  local ns=${LAB_PREFIX}node-$1
+  lab_exec "$ns" ip neigh add "$3.0" lladdr "$4" dev flannel.1 nud permanent
+  lab_exec "$ns" bridge fdb append "$4" dev flannel.1 dst "$2"
+  lab_exec "$ns" ip route add "$3.0/24" via "$3.0" dev flannel.1 onlink
+}
+
+topo_cluster_net() {
+  topo_underlay
+  topo_node 1 "$NODE1_IP" 10.244.1 "$VTEP_MAC_1"
+  topo_node 2 "$NODE2_IP" 10.244.2 "$VTEP_MAC_2"
+  topo_overlay_peer 1 "$NODE2_IP" 10.244.2 "$VTEP_MAC_2"
+  topo_overlay_peer 2 "$NODE1_IP" 10.244.1 "$VTEP_MAC_1"
+}
+
+# --- Pods. lab_pod KEY NODE(1|2) IP K8S-NS K8S-NAME OWNER-KIND OWNER-NAME APP SA IMAGE PORTS-JSON
+# Creates netns hl-p-KEY on a veth into the node's cni0, a resolv.conf pointing at
+# kube-dns (ip netns exec bind-mounts /etc/netns/NAME/), and logs a pod-start event.
+lab_pod() {
+  local key=$1 n=$2 ip=$3 kns=$4 name=$5 okind=$6 oname=$7 app=$8 sa=$9 image=${10} ports=${11:-[]}
+  local node=node-$n nodens=${LAB_PREFIX}node-$n pns=${LAB_PREFIX}p-$key veth="v-${key:0:13}"
+  ip netns add "$pns"
+  lab_exec "$pns" ip link set lo up
+  lab_exec "$nodens" ip link add "$veth" type veth peer name eth0 netns "$pns"
+  lab_exec "$nodens" ip link set "$veth" master cni0 mtu 1450 up
+  lab_exec "$pns" ip link set eth0 mtu 1450
+  lab_exec "$pns" ip addr add "$ip/24" dev eth0
+  lab_exec "$pns" ip link set eth0 up
+  lab_exec "$pns" ip route add default via "${ip%.*}.1"
+  mkdir -p "/etc/netns/$pns"
+  printf 'nameserver 10.96.0.10\nsearch %s.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:1 attempts:2\n' \
+    "$kns" > "/etc/netns/$pns/resolv.conf"
+  printf '127.0.0.1 localhost\n%s %s\n' "$ip" "$name" > "/etc/netns/$pns/hosts"
+  POD_NETNS[$key]=$pns POD_NAME[$key]=$name POD_KNS[$key]=$kns POD_IP[$key]=$ip POD_NODE[$key]=$node
+  lab_pods_save
+  lab_event "$(jq -cn --arg t "$(lab_now)" --arg key "$key" --arg ns "$kns" --arg name "$name" --arg ok "$okind" \
+    --arg on "$oname" --arg app "$app" --arg sa "$sa" --arg node "$node" --arg ip "$ip" --arg image "$image" \
+    --argjson ports "$ports" \
+    '{type:"pod-start", t:$t, key:$key, namespace:$ns, name:$name, ownerKind:$ok, ownerName:$on, app:$app,
+      serviceAccount:$sa, node:$node, ip:$ip, hostNetwork:false, image:$image, ports:$ports}')"
+}
+
+# A hostNetwork pod: a process in the node's own namespace; only the event is needed.
+lab_host_pod() { # KEY NODE(1|2) K8S-NS NAME OWNER-KIND OWNER-NAME APP SA IMAGE PORTS-JSON
+  local key=$1 n=$2 ip; ip=$([[ $2 == 1 ]] && echo "$NODE1_IP" || echo "$NODE2_IP")
+  POD_NETNS[$key]=${LAB_PREFIX}node-$n POD_NAME[$key]=$4 POD_KNS[$key]=$3 POD_IP[$key]=$ip POD_NODE[$key]=node-$n
+  lab_pods_save
+  lab_event "$(jq -cn --arg t "$(lab_now)" --arg key "$key" --arg ns "$3" --arg name "$4" --arg ok "$5" --arg on "$6" \
+    --arg app "$7" --arg sa "$8" --arg node "node-$n" --arg ip "$ip" --arg image "$9" --argjson ports "${10}" \
+    '{type:"pod-start", t:$t, key:$key, namespace:$ns, name:$name, ownerKind:$ok, ownerName:$on, app:$app,
+      serviceAccount:$sa, node:$node, ip:$ip, hostNetwork:true, image:$image, ports:$ports}')"
+}
+
+# Deleting a pod: processes in its namespace are killed, the namespace goes, and a
+# pod-delete event (deletionTimestamp) is logged.
+lab_pod_delete() { # KEY
+  local key=$1 pns=${POD_NETNS[$1]} pid
+  for pid in $(ip netns pids "$pns" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null || true; done
+  sleep 0.3
+  for pid in $(ip netns pids "$pns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+  ip netns del "$pns"
+  rm -rf "/etc/netns/$pns"
+  lab_event "$(jq -cn --arg t "$(lab_now)" --arg ns "${POD_KNS[$key]}" --arg name "${POD_NAME[$key]}" --arg ip "${POD_IP[$key]}" \
+    '{type:"pod-delete", t:$t, namespace:$ns, name:$name, ip:$ip}')"
+  unset "POD_NETNS[$key]" "POD_NAME[$key]" "POD_KNS[$key]" "POD_IP[$key]" "POD_NODE[$key]"
+  lab_pods_save
+}
+
+# --- Services (ClusterIP, optional NodePort), programmed on both nodes like kube-proxy.
+# SERVICES lines: "k8s-ns name clusterIP proto port targetPort endpoint-pod-key nodePort(-)"
+SERVICES=()
+lab_service() { # NS NAME CLUSTER-IP PROTO PORT TARGET-PORT POD-KEY [NODEPORT] [PORT-NAME]
+  SERVICES+=("$1 $2 $3 $4 $5 $6 $7 ${8:--}")
+  lab_event "$(jq -cn --arg t "$(lab_now)" --arg ns "$1" --arg name "$2" --arg ip "$3" --arg proto "$4" \
+    --argjson port "$5" --argjson tport "$6" --arg key "$7" --arg np "${8:--}" --arg pn "${9:-}" \
+    '{type:"service", t:$t, namespace:$ns, name:$name, clusterIP:$ip, protocol:$proto, port:$port, targetPort:$tport,
+      selectorKey:$key, nodePort:(if $np == "-" then null else ($np|tonumber) end), portName:$pn}')"
+}
+
+# Rebuilds KUBE-SERVICES on both nodes from SERVICES and the current pod table
+# (called again after a pod moves, as kube-proxy resyncs on an EndpointSlice change).
+lab_kube_proxy_sync() {
+  lab_pods_load
+  local n ns line k8sns name cip proto port tport key np ip nodeip
+  for n in 1 2; do
+    ns=${LAB_PREFIX}node-$n; nodeip=$([[ $n == 1 ]] && echo "$NODE1_IP" || echo "$NODE2_IP")
+    lab_exec "$ns" iptables -t nat -F KUBE-SERVICES
+    for line in "${SERVICES[@]}"; do
+      read -r k8sns name cip proto port tport key np <<<"$line"
+      ip=${POD_IP[$key]:-}
+      [[ -n $ip ]] || continue
+      lab_exec "$ns" iptables -t nat -A KUBE-SERVICES -d "$cip/32" -p "$proto" --dport "$port" \
+        -m comment --comment "$k8sns/$name" -j DNAT --to-destination "$ip:$tport"
+      if [[ $np != - ]]; then
+        lab_exec "$ns" iptables -t nat -A KUBE-SERVICES -d "$nodeip/32" -p "$proto" --dport "$np" \
+          -m comment --comment "$k8sns/$name nodePort" -j DNAT --to-destination "$ip:$tport"
+      fi
+    done
+  done
+  # Names the kube-dns pod serves for services (dnsmasq re-reads it on SIGHUP).
+  : > "$LAB_RUN/cluster-hosts"
+  for line in "${SERVICES[@]}"; do
+    read -r k8sns name cip _ <<<"$line"
+    grep -q " $name.$k8sns.svc.cluster.local\$" "$LAB_RUN/cluster-hosts" ||
+      echo "$cip $name.$k8sns.svc.cluster.local" >> "$LAB_RUN/cluster-hosts"
+  done
+}

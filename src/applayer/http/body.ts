@@ -1,0 +1,133 @@
+/**
+ * Kept message bodies: a bounded byte buffer, and gzip/deflate decoding.
+ *
+ * Bodies are kept up to a configured limit (Suricata's request-body-limit /
+ * response-body-limit), growing by doubling from a small start (or from the
+ * Content-Length when known) so a 100-byte body does not cost 100 KiB.
+ *
+ * Content decoding: node:zlib has no public *synchronous* streaming API
+ * (`_processChunk` closes the engine after one call), and the parser must be
+ * synchronous, so compressed bytes are collected (bounded: output limit +
+ * 16 KiB — compressed data needed for `limit` decoded bytes is at most about
+ * that) and decoded once when the body ends, with `maxOutputLength` as the
+ * bomb guard. When the output would exceed the limit or the stream is
+ * corrupt part-way, the longest input prefix that decodes cleanly within the
+ * limit is found by bisection, so the first bytes are still inspected
+ * (at most ~17 extra decodes, only on those rare bodies).
+ */
+import * as zlib from 'node:zlib';
+
+export class BoundedBody {
+  private buf: Buffer | null = null;
+  private len = 0;
+  /** Body bytes offered (kept or not). */
+  total = 0;
+  /** The limit cut the body short. */
+  truncated = false;
+
+  constructor(readonly limit: number) {}
+
+  /** Append b[off..off+n); returns true the first time the limit cuts data off. */
+  append(b: Buffer, off: number, n: number, sizeHint = 0): boolean {
+    this.total += n;
+    const room = this.limit - this.len;
+    const take = n < room ? n : room;
+    if (take > 0) {
+      const need = this.len + take;
+      if (this.buf === null || this.buf.length < need) {
+        let cap = this.buf === null ? Math.max(1024, Math.min(sizeHint, this.limit)) : this.buf.length * 2;
+        while (cap < need) cap *= 2;
+        if (cap > this.limit) cap = this.limit;
+        const nb = Buffer.allocUnsafe(cap);
+        if (this.buf !== null) this.buf.copy(nb, 0, 0, this.len);
+        this.buf = nb;
+      }
+      b.copy(this.buf, this.len, off, off + take);
+      this.len += take;
+    }
+    if (take < n && !this.truncated) {
+      this.truncated = true;
+      return true;
+    }
+    return false;
+  }
+
+  /** The kept bytes (a view; valid until the next append). */
+  bytes(): Buffer {
+    return this.buf === null ? EMPTY : this.buf.subarray(0, this.len);
+  }
+
+  get length(): number {
+    return this.len;
+  }
+}
+
+export const EMPTY = Buffer.alloc(0);
+
+export type Coding = 'gzip' | 'deflate';
+
+/**
+ * Content-Encoding value → codings to undo, in the order to undo them (the
+ * reverse of the header's order); null when an unsupported coding (br,
+ * compress, …) is present, in which case the body is kept as sent.
+ */
+export function parseCodings(v: Buffer): Coding[] | null {
+  const out: Coding[] = [];
+  for (const raw of v.toString('latin1').split(',')) {
+    const t = raw.trim().toLowerCase();
+    if (t === '' || t === 'identity') continue;
+    if (t === 'gzip' || t === 'x-gzip') out.push('gzip');
+    else if (t === 'deflate') out.push('deflate');
+    else return null;
+  }
+  return out.reverse();
+}
+
+function isZlibHeader(b: Buffer): boolean {
+  return b.length >= 2 && (b[0]! & 0x0f) === 8 && ((b[0]! << 8) | b[1]!) % 31 === 0;
+}
+
+const SYNC = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
+
+function inflateOnce(data: Buffer, coding: Coding, limit: number): Buffer {
+  const opts = { ...SYNC, maxOutputLength: Math.max(1, limit) };
+  if (coding === 'gzip') return zlib.gunzipSync(data, opts);
+  // "deflate" is meant to be zlib-wrapped, but servers also send raw deflate
+  return isZlibHeader(data) ? zlib.inflateSync(data, opts) : zlib.inflateRawSync(data, opts);
+}
+
+export interface DecodeResult {
+  data: Buffer;
+  /** The whole input decoded without error. */
+  ok: boolean;
+  /** Output was cut at the limit. */
+  limited: boolean;
+}
+
+/** Decode one coding layer of `data`, keeping at most `limit` output bytes. */
+export function decodeBounded(data: Buffer, coding: Coding, limit: number): DecodeResult {
+  if (data.length === 0) return { data: EMPTY, ok: true, limited: false };
+  let limited = false;
+  try {
+    return { data: inflateOnce(data, coding, limit), ok: true, limited: false };
+  } catch (e) {
+    limited = (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+  }
+  // bisection on the input length: lo decodes, hi does not
+  let lo = 0, hi = data.length;
+  let best: Buffer = EMPTY;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    try {
+      best = inflateOnce(data.subarray(0, mid), coding, limit);
+      lo = mid;
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') limited = true;
+      hi = mid;
+    }
+  }
+  if (lo > 0 && best.length === 0) {
+    try { best = inflateOnce(data.subarray(0, lo), coding, limit); } catch { best = EMPTY; }
+  }
+  return { data: best, ok: false, limited };
+}

@@ -1,0 +1,162 @@
+/**
+ * Header-block parsing (RFC 9112 §5 with libhtp's tolerance) and the header
+ * views the signature engine inspects.
+ *
+ * Input is a complete head already in one buffer (the incremental part lives
+ * in parser.ts), so this code sees whole lines. Lines end at LF, an optional
+ * CR before it is dropped. A line starting with SP/HT continues the previous
+ * field (obs-fold): like libhtp, its bytes are appended to the value as they
+ * are. Values are trimmed of SP/HT on both ends. Names keep their case; the
+ * lowercase `lname` is for lookups. Duplicates stay as separate entries in
+ * wire order; `combinedValue()` joins them with ", " the way libhtp's header
+ * table does, which is what Suricata's per-header buffers contain.
+ */
+
+export interface HttpHeader {
+  /** Name as sent (case preserved). */
+  readonly name: Buffer;
+  /** Lowercase name (for lookups). */
+  readonly lname: string;
+  /** Value, trimmed, continuation lines appended. */
+  readonly value: Buffer;
+}
+
+/** Problems found in a header block, as bits (the caller maps them to request/response event names). */
+export const HDR_MISSING_COLON = 1;
+export const HDR_INVALID_NAME = 2;
+export const HDR_BAD_FOLDING = 4;
+export const HDR_TOO_MANY = 8;
+
+/** RFC 9110 tchar table: ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA. */
+const TCHAR = new Uint8Array(256);
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) { TCHAR[c] = 1; TCHAR[c + 0x20] = 1; }
+for (const ch of "!#$%&'*+-.^_`|~") TCHAR[ch.charCodeAt(0)] = 1;
+
+function isWs(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/**
+ * Parse header lines in b[s..e) (which may include the final empty line) into
+ * `out`; returns a bitmask of HDR_* problems.
+ */
+export function parseHeaderBlock(b: Buffer, s: number, e: number, out: HttpHeader[], maxHeaders: number): number {
+  let issues = 0;
+  // the field being built (finished when the next non-continuation line starts)
+  let nS = -1, nE = -1, vS = 0, vE = 0;
+  let extra: Buffer[] | null = null;
+  let p = s;
+  const finish = (): void => {
+    if (nS < 0) return;
+    if (out.length >= maxHeaders) { issues |= HDR_TOO_MANY; nS = -1; extra = null; return; }
+    let value: Buffer;
+    if (extra === null) {
+      while (vE > vS && isWs(b[vE - 1])) vE--;
+      value = b.subarray(vS, vE);
+    } else {
+      const v = Buffer.concat([b.subarray(vS, vE), ...extra]);
+      let ve = v.length;
+      while (ve > 0 && isWs(v[ve - 1])) ve--;
+      value = v.subarray(0, ve);
+    }
+    out.push({ name: b.subarray(nS, nE), lname: b.toString('latin1', nS, nE).toLowerCase(), value });
+    nS = -1;
+    extra = null;
+  };
+  while (p < e) {
+    let lf = b.indexOf(10, p);
+    if (lf < 0 || lf >= e) lf = e;
+    let le = lf;
+    if (le > p && b[le - 1] === 0x0d) le--;
+    if (le === p) break; // empty line: end of headers
+    if (isWs(b[p])) {
+      if (nS >= 0) {
+        (extra ??= []).push(b.subarray(p, le));
+        p = lf + 1;
+        continue;
+      }
+      // folding without a field to fold into: parse as a field of its own, trimmed
+      issues |= HDR_BAD_FOLDING;
+    }
+    finish();
+    let ls = p;
+    while (ls < le && isWs(b[ls])) ls++;
+    const colon = b.indexOf(0x3a, ls);
+    if (colon < 0 || colon >= le) {
+      // libhtp keeps an unparseable line as a name with an empty value
+      issues |= HDR_MISSING_COLON;
+      nS = ls; nE = le; vS = le; vE = le;
+    } else {
+      nS = ls; nE = colon;
+      while (nE > nS && isWs(b[nE - 1])) { nE--; issues |= HDR_INVALID_NAME; }
+      if (nE === nS) issues |= HDR_INVALID_NAME;
+      for (let i = nS; i < nE; i++) if (TCHAR[b[i]!] === 0) { issues |= HDR_INVALID_NAME; break; }
+      vS = colon + 1;
+      while (vS < le && isWs(b[vS])) vS++;
+      vE = le;
+    }
+    p = lf + 1;
+  }
+  finish();
+  return issues;
+}
+
+/** All values of header `lname` joined with ", " (libhtp's table view); null when absent. */
+export function combinedValue(hs: readonly HttpHeader[], lname: string): Buffer | null {
+  let first: Buffer | null = null;
+  let parts: Buffer[] | null = null;
+  for (let i = 0; i < hs.length; i++) {
+    const h = hs[i]!;
+    if (h.lname !== lname) continue;
+    if (first === null) first = h.value;
+    else (parts ??= [first]).push(COMMA_SP, h.value);
+  }
+  return parts === null ? first : Buffer.concat(parts);
+}
+
+const COMMA_SP = Buffer.from(', ', 'latin1');
+const COLON_SP = Buffer.from(': ', 'latin1');
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+/** Headers merged by name in first-seen order, as libhtp's table holds them. */
+export function mergedHeaders(hs: readonly HttpHeader[]): { name: Buffer; lname: string; value: Buffer }[] {
+  const res: { name: Buffer; lname: string; value: Buffer }[] = [];
+  const seen = new Map<string, number>();
+  for (const h of hs) {
+    const at = seen.get(h.lname);
+    if (at === undefined) { seen.set(h.lname, res.length); res.push({ name: h.name, lname: h.lname, value: h.value }); }
+    else { const r = res[at]!; r.value = Buffer.concat([r.value, COMMA_SP, h.value]); }
+  }
+  return res;
+}
+
+/**
+ * Suricata's http.header buffer: `Name: value\r\n` per (merged) header,
+ * skipping Cookie (requests) / Set-Cookie (responses), which have their own
+ * buffer; no extra CRLF at the end (src/detect-http-header.c).
+ */
+export function headerBuffer(hs: readonly HttpHeader[], skip: string): Buffer {
+  const parts: Buffer[] = [];
+  for (const h of mergedHeaders(hs)) {
+    if (h.lname === skip) continue;
+    parts.push(h.name, COLON_SP, h.value, CRLF);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Suricata's http.header_names: `\r\n` + each (merged) name + `\r\n`, then a final `\r\n`. */
+export function headerNamesBuffer(hs: readonly HttpHeader[]): Buffer {
+  const parts: Buffer[] = [CRLF];
+  for (const h of mergedHeaders(hs)) parts.push(h.name, CRLF);
+  parts.push(CRLF);
+  return Buffer.concat(parts);
+}
+
+/** Suricata's http.start: start line, CRLF, `Name: value\r\n` per header (all of them), CRLF. */
+export function startBuffer(line: Buffer, hs: readonly HttpHeader[]): Buffer {
+  const parts: Buffer[] = [line, CRLF];
+  for (const h of mergedHeaders(hs)) parts.push(h.name, COLON_SP, h.value, CRLF);
+  parts.push(CRLF);
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,860 @@
+/**
+ * Incremental HTTP/1.0 and HTTP/1.1 parser over the two reassembled streams
+ * of one connection.
+ *
+ * Each direction is a small state machine fed arbitrary chunks. Heads (start
+ * line + headers, and chunked trailers) are gathered into one reusable,
+ * bounded buffer per direction and parsed whole once the empty line arrives —
+ * so splitting a message at any byte changes nothing, and the per-chunk work
+ * is one memchr for LF plus one copy. Bodies stream through without being
+ * gathered except for the part kept for inspection (body.ts).
+ *
+ * Requests queue as transactions; responses pair with them first in, first
+ * out (pipelining, keep-alive). A transaction is reported once both sides are
+ * complete, in txId order. The response's framing depends on its request
+ * (HEAD, CONNECT), which is why pairing happens at the response head.
+ *
+ * Protocol switches: a request carrying `Upgrade` or using CONNECT holds the
+ * client's later bytes until the response decides. 101 Switching Protocols or
+ * a 2xx to CONNECT stops HTTP parsing on both sides (`state.switched`); the
+ * bytes HTTP did not consume are handed over in `handoff[dir]` and
+ * `switchOffset[dir]` gives the stream offset where the other protocol begins.
+ * Any other response replays the held bytes as HTTP.
+ */
+import type { AppParserContext, Direction } from '../parser.js';
+import { BoundedBody, decodeBounded, parseCodings, type Coding } from './body.js';
+import type { HttpConfig } from './config.js';
+import { HTTP_EVENTS as E } from './events.js';
+import {
+  HDR_BAD_FOLDING, HDR_INVALID_NAME, HDR_MISSING_COLON, HDR_TOO_MANY, parseHeaderBlock, type HttpHeader,
+} from './headers.js';
+import { HttpTx, isConnect, type HttpSwitch } from './tx.js';
+
+const enum St {
+  IDLE,
+  HEAD,
+  BODY_CL,
+  CHUNK_SIZE,
+  CHUNK_DATA,
+  CHUNK_CRLF,
+  TRAILER,
+  BODY_EOF,
+  /** toServer after an Upgrade/CONNECT request: bytes held until the response decides. */
+  HOLD,
+  /** Not HTTP any more (switched protocol): bytes ignored. */
+  TUNNEL,
+  /** Framing lost in this direction (bad chunk size): bytes ignored. */
+  DEAD,
+}
+
+/** Longest chunk-size line accepted (size, extensions). */
+const CHUNK_LINE_LIMIT = 1024;
+/** Compressed bytes kept beyond the decoded-output limit (see body.ts). */
+const COMPRESSED_SLACK = 16 * 1024;
+const LF = 0x0a;
+const CR = 0x0d;
+
+class DirState {
+  st: St = St.IDLE;
+  /** Head/trailer/chunk-line gathering buffer, reused; grows by doubling up to headLimit. */
+  head: Buffer = Buffer.allocUnsafe(512);
+  headLen = 0;
+  lineStart = 0;
+  firstLineDone = false;
+  /** Bytes left in a Content-Length body or a chunk. */
+  remaining = 0;
+  /** Transaction whose body this direction is reading. */
+  tx: HttpTx | null = null;
+  /** Compressed body being collected, with the codings to undo (response only). */
+  compressed: BoundedBody | null = null;
+  codings: Coding[] | null = null;
+  /** Stream bytes of this direction consumed by the parser (held bytes excluded). */
+  consumed = 0;
+
+  resetHead(): void {
+    this.headLen = 0;
+    this.lineStart = 0;
+    this.firstLineDone = false;
+  }
+}
+
+export class HttpState {
+  readonly cfg: HttpConfig;
+  readonly ctx: AppParserContext;
+  readonly dirs: readonly [DirState, DirState] = [new DirState(), new DirState()];
+  /** Transactions not yet reported, in txId order. */
+  readonly pending: HttpTx[] = [];
+  nextTxId = 0;
+  /** What the connection turned into; 'none' while it is HTTP/1.x. */
+  switched: HttpSwitch = 'none';
+  /** Per direction, the stream offset where the switched-to protocol starts (-1 before a switch). */
+  readonly switchOffset: [number, number] = [-1, -1];
+  /** Per direction, bytes already received that belong to the switched-to protocol. */
+  readonly handoff: [Buffer | null, Buffer | null] = [null, null];
+  /** The transaction whose response decides a HOLD. */
+  holdTx: HttpTx | null = null;
+  held: Buffer[] = [];
+  heldLen = 0;
+  abandoned = false;
+  ended = false;
+  /** Stream position bias of the current call: stream offset of buf[i] is bias + i. */
+  private bias = 0;
+
+  constructor(cfg: HttpConfig, ctx: AppParserContext) {
+    this.cfg = cfg;
+    this.ctx = ctx;
+  }
+
+  // ------------------------------------------------------------------ input
+
+  parse(dir: Direction, buf: Buffer, off: number, len: number): void {
+    if (this.abandoned || len <= 0) return;
+    if (off < 0 || off + len > buf.length) return;
+    const d = this.dirs[dir];
+    if (d.st === St.HOLD) {
+      this.hold(buf, off, off + len);
+      return;
+    }
+    if (d.st === St.TUNNEL || d.st === St.DEAD) {
+      d.consumed += len;
+      return;
+    }
+    const savedBias = this.bias;
+    this.bias = d.consumed - off;
+    let p = off;
+    const end = off + len;
+    while (p < end && !this.abandoned) {
+      switch (d.st) {
+        case St.IDLE: {
+          // tolerate stray CR/LF between messages (extra CRLF after a POST body is common)
+          while (p < end && (buf[p] === CR || buf[p] === LF)) p++;
+          if (p < end) {
+            d.resetHead();
+            if (dir === 1 && this.startBareResponse()) break;
+            d.st = St.HEAD;
+          }
+          break;
+        }
+        case St.HEAD:
+        case St.TRAILER:
+          p = this.feedHead(d, dir, buf, p, end);
+          break;
+        case St.BODY_CL:
+        case St.CHUNK_DATA: {
+          const avail = end - p;
+          const n = d.remaining < avail ? d.remaining : avail;
+          this.bodyData(d, dir, buf, p, n);
+          this.wire(d, dir, n);
+          p += n;
+          d.remaining -= n;
+          if (d.remaining === 0) {
+            if (d.st === St.BODY_CL) this.messageDone(dir, p);
+            else d.st = St.CHUNK_CRLF;
+          }
+          break;
+        }
+        case St.CHUNK_CRLF: {
+          const c = buf[p]!;
+          if (c === CR || c === LF) {
+            p++;
+            this.wire(d, dir, 1);
+            if (c === LF) { d.st = St.CHUNK_SIZE; d.resetHead(); }
+          } else {
+            // missing CRLF after chunk data: read the size line from here
+            d.st = St.CHUNK_SIZE;
+            d.resetHead();
+          }
+          break;
+        }
+        case St.CHUNK_SIZE:
+          p = this.feedChunkLine(d, dir, buf, p, end);
+          break;
+        case St.BODY_EOF: {
+          const n = end - p;
+          this.bodyData(d, dir, buf, p, n);
+          this.wire(d, dir, n);
+          p = end;
+          break;
+        }
+        case St.HOLD:
+          this.hold(buf, p, end);
+          d.consumed = this.bias + p;
+          this.bias = savedBias;
+          return;
+        case St.TUNNEL:
+        case St.DEAD:
+          p = end;
+          break;
+      }
+    }
+    d.consumed = this.bias + (this.abandoned ? end : p);
+    this.bias = savedBias;
+  }
+
+  gap(dir: Direction, len: number): void {
+    if (this.abandoned || len <= 0) return;
+    const d = this.dirs[dir];
+    switch (d.st) {
+      case St.TUNNEL:
+      case St.DEAD:
+        d.consumed += len;
+        return;
+      case St.BODY_EOF:
+        d.consumed += len;
+        if (d.tx !== null) d.tx.bodyGap = true;
+        this.wire(d, dir, len);
+        return;
+      case St.BODY_CL:
+      case St.CHUNK_DATA:
+        if (len <= d.remaining) {
+          d.consumed += len;
+          d.remaining -= len;
+          if (d.tx !== null) d.tx.bodyGap = true;
+          this.wire(d, dir, len);
+          if (d.remaining === 0) {
+            if (d.st === St.BODY_CL) this.messageDone(dir, -1);
+            else d.st = St.CHUNK_CRLF;
+          }
+          return;
+        }
+        break;
+      default:
+        break;
+    }
+    // the gap hides framing: nothing can be trusted after it
+    this.ctx.event(E.gapInHeaders);
+    this.giveUp('http: gap inside message framing');
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.abandoned) return;
+    if (this.dirs[0].st === St.HOLD) this.release();
+    for (const dir of [0, 1] as const) {
+      const d = this.dirs[dir];
+      if (d.tx !== null && (d.st === St.BODY_EOF || d.st === St.BODY_CL || d.st === St.CHUNK_DATA ||
+        d.st === St.CHUNK_SIZE || d.st === St.CHUNK_CRLF || d.st === St.TRAILER)) {
+        this.messageDone(dir, -1);
+      }
+    }
+    this.flushAll();
+  }
+
+  // ------------------------------------------------------------------ heads
+
+  /** Gather head (or trailer) lines; returns the new read position. */
+  private feedHead(d: DirState, dir: Direction, buf: Buffer, p: number, end: number): number {
+    while (p < end) {
+      const lf = buf.indexOf(LF, p);
+      const haveLf = lf >= 0 && lf < end;
+      const stop = haveLf ? lf + 1 : end;
+      const n = stop - p;
+      if (d.headLen + n > this.cfg.headLimit) {
+        this.ctx.event(dir === 0 ? E.requestFieldTooLong : E.responseFieldTooLong);
+        this.giveUp('http: message head exceeds limit');
+        return end;
+      }
+      this.ensureHead(d, d.headLen + n);
+      buf.copy(d.head, d.headLen, p, stop);
+      d.headLen += n;
+      p = stop;
+      if (!haveLf) return p;
+      let le = d.headLen - 1;
+      if (le > d.lineStart && d.head[le - 1] === CR) le--;
+      const empty = le === d.lineStart;
+      const lineStart = d.lineStart;
+      d.lineStart = d.headLen;
+      if (d.st === St.HEAD && !d.firstLineDone) {
+        d.firstLineDone = true;
+        // HTTP/0.9: a request line without protocol has no headers
+        if (dir === 0 && requestLineIs09(d.head, lineStart, le)) {
+          this.requestHead(d, p);
+          return p;
+        }
+        continue;
+      }
+      if (empty) {
+        if (d.st === St.TRAILER) this.trailerDone(d, dir, p);
+        else if (dir === 0) this.requestHead(d, p);
+        else this.responseHead(d, p);
+        return p;
+      }
+    }
+    return p;
+  }
+
+  private ensureHead(d: DirState, need: number): void {
+    if (need <= d.head.length) return;
+    let cap = d.head.length * 2;
+    while (cap < need) cap *= 2;
+    if (cap > this.cfg.headLimit) cap = this.cfg.headLimit;
+    const nb = Buffer.allocUnsafe(cap);
+    d.head.copy(nb, 0, 0, d.headLen);
+    d.head = nb;
+  }
+
+  private requestHead(d: DirState, p: number): void {
+    const head = Buffer.from(d.head.subarray(0, d.headLen)); // private copy for the transaction
+    d.resetHead();
+    const tx = this.newTx();
+    tx.hasRequest = true;
+    tx.requestHead = head;
+    const cfg = this.cfg;
+    let lineEnd = head.indexOf(LF);
+    if (lineEnd < 0) lineEnd = head.length;
+    const hdrStart = lineEnd < head.length ? lineEnd + 1 : head.length;
+    if (lineEnd > 0 && head[lineEnd - 1] === CR) lineEnd--;
+    this.parseRequestLine(tx, head, lineEnd);
+    tx.requestHeadersRaw = head.subarray(hdrStart);
+    if (tx.http09) {
+      this.ctx.event(E.requestLineMissingProtocol);
+      tx.requestComplete = true;
+      d.st = St.IDLE;
+      this.flush();
+      return;
+    }
+    const issues = parseHeaderBlock(head, hdrStart, head.length, tx.requestHeaders, cfg.maxHeaders);
+    this.headerEvents(0, issues);
+    // Host checks (RFC 9112 §3.2)
+    const hostHdr = tx.requestHeader('host');
+    if (hostHdr === null) {
+      if (tx.protocol.equals(HTTP11) && !isConnect(tx.method)) this.ctx.event(E.missingHostHeader);
+    } else if (tx.hostRaw !== hostHdr) {
+      // absolute-form URI and a Host header: they should agree
+      const h = tx.host;
+      const lower = hostHdr.toString('latin1').toLowerCase();
+      if (h !== null && !lower.startsWith(h.toString('latin1'))) this.ctx.event(E.hostHeaderAmbiguous);
+    }
+    // body framing (RFC 9112 §6.3): Transfer-Encoding, then Content-Length, else none
+    d.tx = tx;
+    d.compressed = null;
+    d.codings = null;
+    const te = tx.requestHeader('transfer-encoding');
+    const cl = contentLength(tx.requestHeaders);
+    if (te !== null) {
+      if (cl !== CL_ABSENT) this.ctx.event(E.contentLengthAndTransferEncoding);
+      if (lastCodingIsChunked(te)) {
+        d.st = St.CHUNK_SIZE;
+        return;
+      }
+      this.ctx.event(E.invalidTransferEncodingRequest);
+      this.messageDone(0, p);
+      return;
+    }
+    if (cl === CL_INVALID) this.ctx.event(E.invalidContentLengthRequest);
+    else if (cl === CL_CONFLICT) this.ctx.event(E.duplicateContentLengthRequest);
+    const n = cl >= 0 ? cl : cl === CL_CONFLICT ? firstContentLength(tx.requestHeaders) : 0;
+    if (n > 0) {
+      d.remaining = n;
+      d.st = St.BODY_CL;
+      return;
+    }
+    this.messageDone(0, p);
+  }
+
+  private parseRequestLine(tx: HttpTx, h: Buffer, e: number): void {
+    let i = 0;
+    while (i < e && isWs(h[i])) i++;
+    if (i > 0) this.ctx.event(E.requestLineLeadingWhitespace);
+    const lineStart = i;
+    tx.requestLine = h.subarray(lineStart, e);
+    const mS = i;
+    while (i < e && !isWs(h[i])) i++;
+    tx.method = h.subarray(mS, i);
+    const afterMethod = i;
+    while (i < e && isWs(h[i])) i++;
+    if (i - afterMethod > 1 || (i > afterMethod && h[afterMethod] !== 0x20)) this.ctx.event(E.methodDelimNonCompliant);
+    if (i >= e) {
+      // "GET" alone: no URI at all
+      this.ctx.event(E.requestLineInvalid);
+      tx.http09 = true;
+      return;
+    }
+    // protocol = last token when it starts with HTTP/; the URI is what lies between
+    let t = e;
+    while (t > i && isWs(h[t - 1])) t--;
+    let ps = t;
+    while (ps > i && !isWs(h[ps - 1])) ps--;
+    if (ps > i && startsWithHttp(h, ps, t)) {
+      let ue = ps;
+      while (ue > i && isWs(h[ue - 1])) ue--;
+      if (ps - ue > 1 || h[ue] !== 0x20) this.ctx.event(E.uriDelimNonCompliant);
+      tx.uriRaw = h.subarray(i, ue);
+      tx.protocol = h.subarray(ps, t);
+      for (let k = i; k < ue; k++) if (isWs(h[k])) { this.ctx.event(E.uriDelimNonCompliant); break; }
+      return;
+    }
+    let ue = i;
+    while (ue < e && !isWs(h[ue])) ue++;
+    tx.uriRaw = h.subarray(i, ue);
+    let q = ue;
+    while (q < e && isWs(h[q])) q++;
+    if (q >= t) {
+      tx.http09 = true;
+      return;
+    }
+    tx.protocol = h.subarray(q, t);
+    this.ctx.event(E.requestLineInvalid);
+  }
+
+  /** toClient message start: if the next transaction is HTTP/0.9, its response is a bare body. */
+  private startBareResponse(): boolean {
+    const tx = this.firstAwaitingResponse();
+    if (tx === null || !tx.http09) return false;
+    tx.hasResponse = true;
+    const d = this.dirs[1];
+    d.tx = tx;
+    d.compressed = null;
+    d.codings = null;
+    d.st = St.BODY_EOF;
+    return true;
+  }
+
+  private responseHead(d: DirState, p: number): void {
+    const head = Buffer.from(d.head.subarray(0, d.headLen));
+    d.resetHead();
+    let lineEnd = head.indexOf(LF);
+    if (lineEnd < 0) lineEnd = head.length;
+    const hdrStart = lineEnd < head.length ? lineEnd + 1 : head.length;
+    if (lineEnd > 0 && head[lineEnd - 1] === CR) lineEnd--;
+    // status line: protocol SP status SP reason
+    let i = 0;
+    while (i < lineEnd && isWs(head[i])) i++;
+    const pS = i;
+    while (i < lineEnd && !isWs(head[i])) i++;
+    const pE = i;
+    while (i < lineEnd && isWs(head[i])) i++;
+    const sS = i;
+    while (i < lineEnd && !isWs(head[i])) i++;
+    const sE = i;
+    while (i < lineEnd && isWs(head[i])) i++;
+    let status = -1;
+    if (sE - sS === 3) {
+      const a = head[sS]! - 0x30, b = head[sS + 1]! - 0x30, c = head[sS + 2]! - 0x30;
+      if (a >= 1 && a <= 9 && b >= 0 && b <= 9 && c >= 0 && c <= 9) status = a * 100 + b * 10 + c;
+    }
+    // interim 1xx (not 101): the final response for the same request follows
+    if (status >= 100 && status < 200 && status !== 101) {
+      d.st = St.IDLE;
+      return;
+    }
+    if (!startsWithHttp(head, pS, pE)) this.ctx.event(E.responseInvalidProtocol);
+    if (status < 0) this.ctx.event(E.responseInvalidStatus);
+    const tx = this.pairResponse();
+    tx.hasResponse = true;
+    tx.responseHead = head;
+    tx.responseLine = head.subarray(pS, lineEnd);
+    tx.responseProtocol = head.subarray(pS, pE);
+    tx.statCode = head.subarray(sS, sE);
+    tx.statMsg = head.subarray(i, lineEnd);
+    tx.status = status;
+    tx.responseHeadersRaw = head.subarray(hdrStart);
+    const issues = parseHeaderBlock(head, hdrStart, head.length, tx.responseHeaders, this.cfg.maxHeaders);
+    this.headerEvents(1, issues);
+    d.tx = tx;
+    d.compressed = null;
+    d.codings = null;
+
+    // protocol switches
+    if (status === 101) {
+      const up = tx.requestHeader('upgrade') ?? tx.responseHeader('upgrade');
+      const tok = up === null ? '' : up.toString('latin1').trim().toLowerCase();
+      this.switchTo(tx, tok === 'h2c' ? 'h2c' : tok === 'websocket' ? 'websocket' : 'other', p);
+      return;
+    }
+    if (isConnect(tx.method) && status >= 200 && status < 300) {
+      this.switchTo(tx, 'connect', p);
+      return;
+    }
+    if (this.holdTx === tx) this.release();
+    if (this.abandoned) return;
+
+    // body framing (RFC 9112 §6.3)
+    const noBody = tx.method.equals(HEAD) || status === 204 || status === 304 || (status >= 100 && status < 200);
+    if (noBody) {
+      this.messageDone(1, p);
+      return;
+    }
+    if (this.cfg.decompress) {
+      const ce = tx.responseHeader('content-encoding');
+      if (ce !== null) {
+        const codings = parseCodings(ce);
+        if (codings !== null && codings.length > 0) {
+          if (codings.length > this.cfg.maxEncodingLayers) this.ctx.event(E.tooManyEncodingLayers);
+          else {
+            d.codings = codings;
+            d.compressed = new BoundedBody(this.cfg.responseBodyLimit + COMPRESSED_SLACK);
+          }
+        }
+      }
+    }
+    const te = tx.responseHeader('transfer-encoding');
+    const cl = contentLength(tx.responseHeaders);
+    if (te !== null) {
+      if (cl !== CL_ABSENT) this.ctx.event(E.contentLengthAndTransferEncoding);
+      if (lastCodingIsChunked(te)) {
+        if (tx.responseProtocol.equals(HTTP10)) this.ctx.event(E.responseChunkedOldProto);
+        d.st = St.CHUNK_SIZE;
+      } else {
+        this.ctx.event(E.invalidTransferEncodingResponse);
+        d.st = St.BODY_EOF;
+      }
+      return;
+    }
+    if (cl === CL_INVALID) this.ctx.event(E.invalidContentLengthResponse);
+    else if (cl === CL_CONFLICT) this.ctx.event(E.duplicateContentLengthResponse);
+    const n = cl >= 0 ? cl : cl === CL_CONFLICT ? firstContentLength(tx.responseHeaders) : -1;
+    if (n === 0) this.messageDone(1, p);
+    else if (n > 0) {
+      d.remaining = n;
+      d.st = St.BODY_CL;
+    } else d.st = St.BODY_EOF; // no length: the body runs to the end of the connection
+  }
+
+  private trailerDone(d: DirState, dir: Direction, p: number): void {
+    const tx = d.tx;
+    if (tx !== null && d.headLen > 2) {
+      const copy = Buffer.from(d.head.subarray(0, d.headLen));
+      const list = dir === 0 ? tx.requestHeaders : tx.responseHeaders;
+      const issues = parseHeaderBlock(copy, 0, copy.length, list, this.cfg.maxHeaders);
+      this.headerEvents(dir, issues);
+    }
+    d.resetHead();
+    this.messageDone(dir, p);
+  }
+
+  private headerEvents(dir: Direction, issues: number): void {
+    if (issues === 0) return;
+    const ev = this.ctx;
+    if (issues & HDR_MISSING_COLON) ev.event(dir === 0 ? E.requestFieldMissingColon : E.responseFieldMissingColon);
+    if (issues & HDR_INVALID_NAME) ev.event(dir === 0 ? E.requestHeaderInvalid : E.responseHeaderInvalid);
+    if (issues & HDR_BAD_FOLDING) ev.event(dir === 0 ? E.invalidRequestFieldFolding : E.invalidResponseFieldFolding);
+    if (issues & HDR_TOO_MANY) ev.event(dir === 0 ? E.requestTooManyHeaders : E.responseTooManyHeaders);
+  }
+
+  // ------------------------------------------------------------------ chunks
+
+  private feedChunkLine(d: DirState, dir: Direction, buf: Buffer, p: number, end: number): number {
+    const lf = buf.indexOf(LF, p);
+    const haveLf = lf >= 0 && lf < end;
+    const stop = haveLf ? lf + 1 : end;
+    const n = stop - p;
+    this.wire(d, dir, n);
+    if (d.headLen + n > CHUNK_LINE_LIMIT) {
+      this.badChunk(d, dir);
+      return stop;
+    }
+    this.ensureHead(d, d.headLen + n);
+    buf.copy(d.head, d.headLen, p, stop);
+    d.headLen += n;
+    if (!haveLf) return stop;
+    const h = d.head;
+    let i = 0;
+    const e = d.headLen;
+    while (i < e && isWs(h[i])) i++;
+    let size = 0;
+    let digits = 0;
+    for (; i < e; i++) {
+      const v = hexDigit(h[i]!);
+      if (v < 0) break;
+      if (++digits > 12) break; // > 2^48 bytes: nonsense
+      size = size * 16 + v;
+    }
+    while (i < e && isWs(h[i])) i++;
+    const c = h[i];
+    const ok = digits > 0 && digits <= 12 && (c === 0x3b || c === CR || c === LF);
+    d.resetHead();
+    if (!ok) {
+      this.badChunk(d, dir);
+      return stop;
+    }
+    if (size === 0) {
+      d.st = St.TRAILER;
+      d.firstLineDone = true;
+    } else {
+      d.remaining = size;
+      d.st = St.CHUNK_DATA;
+    }
+    return stop;
+  }
+
+  private badChunk(d: DirState, dir: Direction): void {
+    this.ctx.event(dir === 0 ? E.invalidRequestChunkLen : E.invalidResponseChunkLen);
+    d.resetHead();
+    if (dir === 1) {
+      // keep what follows as body: more useful to inspection than nothing
+      d.st = St.BODY_EOF;
+      return;
+    }
+    // the request stream cannot be reframed: stop reading it
+    if (d.tx !== null) this.finishBody(d, dir);
+    if (d.tx !== null) d.tx.requestComplete = true;
+    d.tx = null;
+    d.st = St.DEAD;
+    this.flush();
+  }
+
+  // ------------------------------------------------------------------ bodies
+
+  private bodyData(d: DirState, dir: Direction, buf: Buffer, p: number, n: number): void {
+    const tx = d.tx;
+    if (tx === null || n <= 0) return;
+    if (d.compressed !== null) {
+      d.compressed.append(buf, p, n, d.remaining);
+      return;
+    }
+    const body = dir === 0 ? tx.requestBody : tx.responseBody;
+    if (body.append(buf, p, n, d.st === St.BODY_CL ? d.remaining : 0)) this.ctx.event(E.bodyLimitReached);
+  }
+
+  private wire(d: DirState, dir: Direction, n: number): void {
+    const tx = d.tx;
+    if (tx === null) return;
+    if (dir === 0) tx.requestWireLength += n;
+    else tx.responseWireLength += n;
+  }
+
+  /** Decode a collected compressed body into the transaction's response body. */
+  private finishBody(d: DirState, dir: Direction): void {
+    const tx = d.tx;
+    const comp = d.compressed;
+    const codings = d.codings;
+    d.compressed = null;
+    d.codings = null;
+    if (tx === null || comp === null || codings === null || dir !== 1) return;
+    const limit = this.cfg.responseBodyLimit;
+    let data = comp.bytes();
+    let failed = false;
+    let limited = comp.truncated;
+    for (const c of codings) {
+      const r = decodeBounded(data, c, limit);
+      if (!r.ok && !r.limited) failed = true;
+      if (r.limited) limited = true;
+      if (!r.ok && r.data.length === 0) {
+        data = comp.bytes(); // not really compressed: keep it as sent
+        break;
+      }
+      data = r.data;
+    }
+    if (failed && !comp.truncated) this.ctx.event(E.gzipDecompressionFailed);
+    if (tx.responseBody.append(data, 0, data.length, data.length) || limited) this.ctx.event(E.bodyLimitReached);
+  }
+
+  // ------------------------------------------------------------------ transactions
+
+  private newTx(): HttpTx {
+    const c = this.cfg;
+    const tx = new HttpTx(this.nextTxId++, c.requestBodyLimit, c.responseBodyLimit, c.extendedEve);
+    if (this.pending.length >= c.maxPendingTx) {
+      this.ctx.event(E.tooManyPendingTx);
+      const old = this.pending.shift()!;
+      this.ctx.tx(old);
+    }
+    this.pending.push(tx);
+    return tx;
+  }
+
+  private firstAwaitingResponse(): HttpTx | null {
+    for (let i = 0; i < this.pending.length; i++) {
+      const t = this.pending[i]!;
+      if (t.hasRequest && !t.hasResponse) return t;
+    }
+    return null;
+  }
+
+  private pairResponse(): HttpTx {
+    const t = this.firstAwaitingResponse();
+    if (t !== null) return t;
+    this.ctx.event(E.unableToMatchResponse);
+    const tx = this.newTx();
+    tx.requestComplete = true;
+    return tx;
+  }
+
+  private messageDone(dir: Direction, p: number): void {
+    const d = this.dirs[dir];
+    const tx = d.tx;
+    this.finishBody(d, dir);
+    d.tx = null;
+    d.remaining = 0;
+    d.st = St.IDLE;
+    if (tx !== null) {
+      if (dir === 0) {
+        tx.requestComplete = true;
+        // wait for the response before reading more: it may switch protocols
+        if (p >= 0 && !this.ended && (isConnect(tx.method) || tx.requestHeader('upgrade') !== null) && !tx.hasResponse) {
+          d.st = St.HOLD;
+          this.holdTx = tx;
+        }
+      } else tx.responseComplete = true;
+    }
+    this.flush();
+  }
+
+  private switchTo(tx: HttpTx, kind: HttpSwitch, p: number): void {
+    tx.switched = kind;
+    tx.responseComplete = true;
+    this.switched = kind;
+    const [d0, d1] = this.dirs;
+    this.switchOffset[0] = d0.consumed;
+    this.switchOffset[1] = this.bias + p;
+    this.handoff[0] = this.held.length > 0 ? Buffer.concat(this.held) : null;
+    this.held = [];
+    this.heldLen = 0;
+    this.holdTx = null;
+    d0.st = St.TUNNEL;
+    d1.st = St.TUNNEL;
+    d0.tx = null;
+    d1.tx = null;
+    this.flush();
+  }
+
+  /** Note the rest of the current toClient chunk as hand-off bytes (called by the declaration after parse). */
+  noteHandoff(buf: Buffer, from: number, end: number): void {
+    if (from < end) this.handoff[1] = Buffer.from(buf.subarray(from, end));
+  }
+
+  private hold(buf: Buffer, p: number, end: number): void {
+    const n = end - p;
+    if (n <= 0) return;
+    if (this.heldLen + n > this.cfg.headLimit) {
+      // a client that keeps talking without waiting is not doing an upgrade handshake: parse on
+      const d0 = this.dirs[0];
+      this.release();
+      if (d0.st !== St.HOLD) this.parse(0, buf, p, n);
+      return;
+    }
+    this.held.push(Buffer.from(buf.subarray(p, end)));
+    this.heldLen += n;
+  }
+
+  /** The response did not switch protocols: parse the held client bytes as HTTP. */
+  private release(): void {
+    const d0 = this.dirs[0];
+    this.holdTx = null;
+    if (d0.st === St.HOLD) d0.st = St.IDLE;
+    const held = this.held;
+    this.held = [];
+    this.heldLen = 0;
+    for (const b of held) this.parse(0, b, 0, b.length);
+  }
+
+  private flush(): void {
+    const q = this.pending;
+    while (q.length > 0 && q[0]!.requestComplete && q[0]!.responseComplete) this.ctx.tx(q.shift()!);
+  }
+
+  private flushAll(): void {
+    const q = this.pending;
+    while (q.length > 0) this.ctx.tx(q.shift()!);
+  }
+
+  private giveUp(reason: string): void {
+    if (this.abandoned) return;
+    for (const dir of [0, 1] as const) {
+      const d = this.dirs[dir];
+      if (d.tx !== null) this.finishBody(d, dir);
+    }
+    this.flushAll();
+    this.abandoned = true;
+    this.held = [];
+    this.heldLen = 0;
+    this.ctx.abandon(reason);
+  }
+}
+
+const HTTP10 = Buffer.from('HTTP/1.0', 'latin1');
+const HTTP11 = Buffer.from('HTTP/1.1', 'latin1');
+const HEAD = Buffer.from('HEAD', 'latin1');
+
+function isWs(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
+  return -1;
+}
+
+/** b[s..e) starts with "HTTP/" (case-insensitive, as libhtp accepts). */
+function startsWithHttp(b: Buffer, s: number, e: number): boolean {
+  return e - s >= 5 && (b[s]! | 0x20) === 0x68 && (b[s + 1]! | 0x20) === 0x74 && (b[s + 2]! | 0x20) === 0x74 &&
+    (b[s + 3]! | 0x20) === 0x70 && b[s + 4] === 0x2f;
+}
+
+/** A request line without a protocol token (method SP uri, nothing after). */
+function requestLineIs09(b: Buffer, s: number, e: number): boolean {
+  let i = s;
+  while (i < e && isWs(b[i])) i++;
+  while (i < e && !isWs(b[i])) i++; // method
+  while (i < e && isWs(b[i])) i++;
+  if (i >= e) return true; // method only
+  while (i < e && !isWs(b[i])) i++; // uri
+  while (i < e && isWs(b[i])) i++;
+  return i >= e;
+}
+
+/** Transfer-Encoding whose last coding is chunked. */
+function lastCodingIsChunked(v: Buffer): boolean {
+  const s = v.toString('latin1');
+  const last = s.slice(s.lastIndexOf(',') + 1).trim().toLowerCase();
+  return last === 'chunked';
+}
+
+const CL_ABSENT = -1;
+const CL_INVALID = -2;
+const CL_CONFLICT = -3;
+
+function parseDecimal(v: Buffer): number {
+  let s = 0, e = v.length;
+  while (s < e && isWs(v[s])) s++;
+  while (e > s && isWs(v[e - 1])) e--;
+  if (e === s || e - s > 15) return -1;
+  let n = 0;
+  for (let i = s; i < e; i++) {
+    const c = v[i]! - 0x30;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/** Content-Length across all instances: the value, or CL_ABSENT / CL_INVALID / CL_CONFLICT. */
+function contentLength(hs: readonly HttpHeader[]): number {
+  let val = CL_ABSENT;
+  for (const h of hs) {
+    if (h.lname !== 'content-length') continue;
+    // "5, 5" (a list of identical values) is allowed by RFC 9110 §8.6
+    for (const part of splitComma(h.value)) {
+      const n = parseDecimal(part);
+      if (n < 0) return CL_INVALID;
+      if (val === CL_ABSENT) val = n;
+      else if (val !== n) return CL_CONFLICT;
+    }
+  }
+  return val;
+}
+
+function firstContentLength(hs: readonly HttpHeader[]): number {
+  for (const h of hs) {
+    if (h.lname !== 'content-length') continue;
+    const n = parseDecimal(splitComma(h.value)[0]!);
+    return n < 0 ? 0 : n;
+  }
+  return 0;
+}
+
+function splitComma(v: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let s = 0;
+  for (let i = 0; i <= v.length; i++) {
+    if (i === v.length || v[i] === 0x2c) {
+      out.push(v.subarray(s, i));
+      s = i + 1;
+    }
+  }
+  return out;
+}

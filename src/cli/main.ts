@@ -1,0 +1,69 @@
+/**
+ * The `harrier` command line. Users and outside checks script against it, so
+ * its commands, options and exit codes are a contract (see README):
+ *   0  success
+ *   1  an error while running (unreadable input, bad capture, output failure)
+ *   2  bad usage or configuration
+ * Errors are one line on stderr, `harrier: <message>`, never a stack trace.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { HarrierError } from '../errors.js';
+import { analyzeCommand } from './analyze.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('harrier')
+    .description('Network intrusion detection for Kubernetes')
+    .version(version(), '-V, --version')
+    .exitOverride()
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `harrier: ${s.slice('error: '.length)}` : s),
+    })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('analyze')
+    .description('analyse capture files (pcap or pcapng; `-` reads standard input) and write EVE JSON')
+    .argument('<capture...>', 'capture files, or - for standard input (e.g. tcpdump -w - | harrier analyze -)')
+    .option('--eve <file>', 'write EVE JSON lines to FILE (- for standard output)')
+    .option('--config <file>', 'configuration file (YAML; accepts Suricata vars/flow-timeouts blocks)')
+    .option('--stats <file>', 'write every counter (Suricata-named and Harrier-only) as one JSON object to FILE')
+    .addOption(new Option('--quiet', 'print no summary'))
+    .action(async (captures: string[], opts: { eve?: string; config?: string; stats?: string; quiet?: boolean }) => {
+      await analyzeCommand(captures, opts);
+    });
+  return program;
+}
+
+/** Runs the CLI; returns the exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof HarrierError) {
+      process.stderr.write(`harrier: ${err.message} [${err.code}]\n`);
+      return err.code === 'HARRIER_ERR_USAGE' || err.code === 'HARRIER_ERR_CONFIG' ? 2 : 1;
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`harrier: internal error: ${msg.split('\n')[0]}\n`);
+    if (process.env.HARRIER_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The sensor pipeline for one input: capture → decode → flow → stream.
+ *
+ * It is the `FrameSink` a capture reader pushes frames into. Everything per
+ * packet runs synchronously on one reused `Packet`; time is packet time (the
+ * capture's clock), so replaying a capture gives the same flows, timeouts and
+ * stats as seeing it live. Periodic work (flow and fragment expiry, stats
+ * records) runs when packet time crosses a whole second.
+ */
+import type { FrameSink } from '../capture/frame.js';
+import { Decoder } from '../decode/decoder.js';
+import { Packet } from '../decode/packet.js';
+import type { Flow, FlowEndReason } from '../flow/flow.js';
+import { FlowTable } from '../flow/table.js';
+import { TcpReassembler, type StreamSink } from '../stream/reassembler.js';
+import { flowRecord } from '../events/flow-event.js';
+import { eveStatsRecord, mergeCounters, type Counters } from '../events/stats.js';
+import type { EveSink } from '../output/eve-writer.js';
+import type { HarrierConfig } from './config.js';
+
+export interface PipelineOutputs {
+  /** Where EVE records go; none means count only. */
+  eve?: EveSink;
+  /** Extra consumer of reassembled TCP data (tests, later the app layer). */
+  stream?: StreamSink;
+}
+
+export class Pipeline implements FrameSink {
+  readonly pkt = new Packet();
+  readonly decoder: Decoder;
+  readonly flows: FlowTable;
+  readonly streams: TcpReassembler;
+  private readonly eve: EveSink | undefined;
+  private readonly statsInterval: number;
+  private nextTick = 0;
+  private nextStats = 0;
+  private firstSec = -1;
+  private readonly startedAt = process.hrtime.bigint();
+  /** Counters kept here (Harrier names; Suricata names where they exist). */
+  packets = 0;
+  bytes = 0;
+  streamBytes = 0;
+  streamGaps = 0;
+  flowsByProto = new Map<number, number>();
+  flowRecords = 0;
+
+  constructor(readonly cfg: HarrierConfig, out: PipelineOutputs = {}) {
+    this.eve = out.eve;
+    this.statsInterval = cfg.eve.statsInterval;
+    this.decoder = new Decoder({
+      checksumValidation: cfg.decoder.checksumValidation,
+      vxlanPorts: cfg.decoder.vxlanPorts,
+      genevePorts: cfg.decoder.genevePorts,
+      defrag: { timeout: cfg.defrag.timeout, memcap: cfg.defrag.memcap, maxTrackers: cfg.defrag.maxTrackers },
+    });
+    this.flows = new FlowTable(
+      {
+        memcapBytes: cfg.flow.memcap,
+        maxFlows: cfg.flow.maxFlows,
+        hashSize: cfg.flow.hashSize,
+        emergencyRecovery: cfg.flow.emergencyRecovery,
+        timeouts: cfg.flow.timeouts,
+        emergencyTimeouts: cfg.flow.emergencyTimeouts,
+      },
+      { onFlowEnd: (f, reason) => this.flowEnded(f, reason) },
+    );
+    const extra = out.stream;
+    this.streams = new TcpReassembler(
+      {
+        overlapPolicy: cfg.stream.overlapPolicy,
+        memcapBytes: cfg.stream.memcap,
+        maxSegmentBytesPerStream: cfg.stream.maxBufferedPerStream,
+        midstream: cfg.stream.midstream,
+      },
+      {
+        data: (flow, dir, buf, off, len) => {
+          this.streamBytes += len;
+          extra?.data(flow, dir, buf, off, len);
+        },
+        gap: (flow, dir, len) => {
+          this.streamGaps++;
+          extra?.gap(flow, dir, len);
+        },
+        end: (flow, dir) => extra?.end?.(flow, dir),
+      },
+    );
+  }
+
+  frame(data: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number): void {
+    const pkt = this.pkt;
+    pkt.reset();
+    pkt.data = data;
+    pkt.frameOff = off;
+    pkt.capLen = capLen;
+    pkt.origLen = origLen;
+    pkt.tsSec = tsSec;
+    pkt.tsNsec = tsNsec;
+    pkt.linkType = linkType;
+    pkt.ifIndex = ifIndex;
+    pkt.num = ++this.packets;
+    this.bytes += capLen;
+    if (this.firstSec < 0) {
+      this.firstSec = tsSec;
+      this.nextTick = tsSec + 1;
+      this.nextStats = this.statsInterval > 0 ? tsSec + this.statsInterval : Infinity;
+    }
+    if (tsSec >= this.nextTick) this.tick(tsSec, tsNsec);
+
+    if (!this.decoder.decode(pkt)) return;
+    const flow = this.flows.handle(pkt);
+    if (flow !== null && pkt.proto === 6) this.streams.handle(flow, this.flows.lastDirection as 0 | 1, pkt);
+  }
+
+  /** Once per second of packet time: expire idle state, maybe write stats. */
+  private tick(tsSec: number, tsNsec: number): void {
+    const now = tsSec + tsNsec / 1e9;
+    this.nextTick = tsSec + 1;
+    this.decoder.expire(now);
+    this.flows.expire(now);
+    if (tsSec >= this.nextStats) {
+      this.nextStats = tsSec + this.statsInterval;
+      this.eve?.write(eveStatsRecord(this.counters(), tsSec, tsNsec, tsSec - this.firstSec));
+    }
+  }
+
+  private flowEnded(f: Flow, _reason: FlowEndReason): void {
+    if (f.proto === 6) this.streams.flowEnded(f);
+    this.flowsByProto.set(f.proto, (this.flowsByProto.get(f.proto) ?? 0) + 1);
+    this.flowRecords++;
+    this.eve?.write(flowRecord(f));
+  }
+
+  /** End of input: every flow ends (reason `shutdown`), final stats record. */
+  finish(): void {
+    this.flows.flushAll();
+    if (this.eve && this.firstSec >= 0) {
+      this.eve.write(eveStatsRecord(this.counters(), this.pkt.tsSec, this.pkt.tsNsec, this.pkt.tsSec - this.firstSec));
+    }
+  }
+
+  /** All counters of every stage, flat, dotted names. */
+  counters(): Counters {
+    return mergeCounters(this.decoder.stats(), this.flows.stats(), this.streams.stats(), {
+      'harrier.stream.bytes_delivered': this.streamBytes,
+      'harrier.stream.gaps': this.streamGaps,
+    });
+  }
+
+  /** Wall-clock seconds since the pipeline was made. */
+  elapsed(): number {
+    return Number(process.hrtime.bigint() - this.startedAt) / 1e9;
+  }
+}
