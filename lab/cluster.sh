@@ -40,8 +40,7 @@ lab_node_events() {
     ip=$([[ $n == 1 ]] && echo "$NODE1_IP" || echo "$NODE2_IP")
     cidr=$([[ $n == 1 ]] && echo "$NODE1_POD_CIDR" || echo "$NODE2_POD_CIDR")
     mac=$([[ $n == 1 ]] && echo "$VTEP_MAC_1" || echo "$VTEP_MAC_2")
-    lab_event "$(jq -cn --arg t "$(lab_now)" --arg name "node-$n" --arg ip "$ip" --arg cidr "$cidr" --arg mac "$mac" \
-      '{type:"node", t:$t, name:$name, ip:$ip, podCIDR:$cidr, vtepMAC:$mac}')"
+    lab_event "$(jo s:type=node "s:t=$(lab_now)" "s:name=node-$n" "s:ip=$ip" "s:podCIDR=$cidr" "s:vtepMAC=$mac")"
   done
 }
 
@@ -61,10 +60,10 @@ cluster_services() {
 # TLS material: one self-signed certificate for *.lab.test and one for the API server.
 cluster_certs() {
   local d=$LAB_RUN/tls; mkdir -p "$d"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj '/CN=*.lab.test' \
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -subj '/CN=*.lab.test' \
     -addext 'subjectAltName=DNS:*.lab.test,DNS:*.payments.lab.test,DNS:*.example.lab.test,DNS:*.drop-box.lab.test' \
     -keyout "$d/web.key" -out "$d/web.crt" 2>/dev/null
-  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj '/CN=kube-apiserver' \
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -subj '/CN=kube-apiserver' \
     -addext "subjectAltName=DNS:kubernetes,DNS:kubernetes.default.svc,IP:10.96.0.1,IP:$NODE1_IP" \
     -keyout "$d/api.key" -out "$d/api.crt" 2>/dev/null
 }
@@ -84,10 +83,18 @@ cluster_dns() {
     --addn-hosts="$LAB_RUN/cluster-hosts" --local=/cluster.local/ --server="$EXT_DNS_IP"
 }
 
-cluster_postgres() {
-  local d=$LAB_RUN/pg bin; bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+# initdb takes seconds on a busy machine, so it runs in the background from the
+# start of the set-up (cluster_initdb) and cluster_postgres waits for it.
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+cluster_initdb() {
+  local d=$LAB_RUN/pg
   mkdir -p "$d/sock"; chown -R postgres "$d"
-  su postgres -s /bin/sh -c "$bin/initdb -D $d/data -A trust -U postgres >/dev/null" || lab_die "initdb failed"
+  su postgres -s /bin/sh -c "$PG_BIN/initdb -N -D $d/data -A trust -U postgres >/dev/null && echo 'host all all 0.0.0.0/0 trust' >> $d/data/pg_hba.conf" &
+  PG_INIT_PID=$!
+}
+cluster_postgres() {
+  local d=$LAB_RUN/pg bin=$PG_BIN
+  wait "$PG_INIT_PID" || lab_die "initdb failed"
   lab_bg "${POD_NETNS[postgres]}" postgres su postgres -s /bin/sh -c \
     "exec $bin/postgres -D $d/data -c listen_addresses=${POD_IP[postgres]} -c unix_socket_directories=$d/sock -c fsync=off -c shared_buffers=16MB"
   lab_wait_tcp "${POD_NETNS[postgres]}" "${POD_IP[postgres]}" 5432 20

@@ -101,6 +101,24 @@ lab_wait_tcp() { # ns ip port [seconds]
   lab_log "warning: $ip:$port in $ns did not come up"; return 1
 }
 
+# --- JSON without a jq process per record (jq costs ~0.1 s a call here).
+# js STRING -> a JSON string literal; jo t:key=value ... -> an object, where t is
+# s (string), n (number), b (boolean) or r (raw JSON, inserted as is).
+js() {
+  local v=$1
+  v=${v//\\/\\\\}; v=${v//\"/\\\"}; v=${v//$'\n'/\\n}; v=${v//$'\t'/\\t}; v=${v//$'\r'/\\r}
+  printf '"%s"' "$v"
+}
+jo() {
+  local out= sep= kv t k v
+  for kv in "$@"; do
+    t=${kv%%:*} kv=${kv#*:} k=${kv%%=*} v=${kv#*=}
+    [[ $t == s ]] && v=$(js "$v")
+    out+="$sep\"$k\":$v" sep=,
+  done
+  printf '{%s}' "$out"
+}
+
 # --- Cluster event log (turned into kubectl-shaped snapshot documents at the end).
 lab_event() { printf '%s\n' "$1" >> "$LAB_RUN/cluster-events.jsonl"; }
 
@@ -116,21 +134,52 @@ lab_pod_ns() { lab_pods_load; [[ -n ${POD_NETNS[$1]:-} ]] || lab_die "unknown po
 
 # --- Ground truth: one JSON line per scenario (assembled into ground-truth.json).
 # gt_begin NAME STAGE TOOL SRC DST [DESCRIPTION]; then run the tool; then gt_end.
-# SRC/DST are pod keys ("pod:toolbox"), node names ("node:node-1"), or external
-# hosts ("ext:pool.minexmr.lab.test=203.0.113.30"), or a service ("svc:shop/frontend=10.96.10.10").
+# SRC/DST references, resolved when recorded (pods move and IPs are reused):
+#   pod:KEY                      a pod of the lab's pod table (hostNetwork pods too)
+#   svc:KEY@NS/NAME=CLUSTER-IP   the pod KEY reached through a ClusterIP service
+#   ext:DOMAIN=IP                an external host (internet namespace or metadata)
+#   cidr:CIDR                    a range (scans)
+gt_ep() {
+  lab_pods_load
+  local ref=$1 kind=${1%%:*} rest=${1#*:}
+  case $kind in
+    pod|svc)
+      local key=${rest%%@*} svc= cip=
+      [[ $kind == svc ]] && { svc=${rest#*@}; cip=${svc#*=}; svc=${svc%=*}; }
+      [[ -n ${POD_IP[$key]:-} ]] || lab_die "ground truth: unknown pod key $key"
+      local o; o=$(jo s:kind=pod "s:namespace=${POD_KNS[$key]}" "s:pod=${POD_NAME[$key]}" "s:ip=${POD_IP[$key]}" "s:node=${POD_NODE[$key]}")
+      [[ -n $svc ]] && o="${o%\}},$(j=$(jo "s:service=$svc" "s:clusterIP=$cip"); echo "${j#\{}")"
+      echo "$o" ;;
+    ext) jo s:kind=external "s:domain=${rest%=*}" "s:ip=${rest#*=}" ;;
+    cidr) jo s:kind=range "s:cidr=$rest" ;;
+    *) lab_die "ground truth: bad endpoint reference $ref" ;;
+  esac
+}
 GT_NAME= GT_STAGE= GT_TOOL= GT_SRC= GT_DST= GT_DESC= GT_START=
 gt_begin() {
-  GT_NAME=$1 GT_STAGE=$2 GT_TOOL=$3 GT_SRC=$4 GT_DST=$5 GT_DESC=${6:-}
-  case $GT_STAGE in reconnaissance|exploitation|lateral-movement|exfiltration|command-and-control|mining|denial-of-service|benign) ;;
+  GT_NAME=$1 GT_STAGE=$2 GT_TOOL=$3 GT_DESC=${6:-}
+  case $GT_STAGE in reconnaissance|exploitation|lateral-movement|exfiltration|command-and-control|denial-of-service|benign) ;;
     *) lab_die "unknown stage $GT_STAGE";; esac
+  GT_SRC=$(gt_ep "$4"); GT_DST=$(gt_ep "$5")
   GT_START=$(lab_now)
-  lab_log "scenario $GT_NAME ($GT_STAGE, $GT_TOOL): $GT_SRC -> $GT_DST"
+  lab_log "scenario $GT_NAME ($GT_STAGE, $GT_TOOL): $4 -> $5"
 }
-gt_end() { # [extra json object fields, e.g. '"ports":[80]']
-  local extra=${1:-}
+gt_end() { # [extra JSON object merged into the record, e.g. '{"ports":[80]}']
   local end; end=$(lab_now)
-  jq -cn --arg name "$GT_NAME" --arg stage "$GT_STAGE" --arg tool "$GT_TOOL" --arg src "$GT_SRC" \
-    --arg dst "$GT_DST" --arg desc "$GT_DESC" --arg start "$GT_START" --arg end "$end" \
-    "{name:\$name, stage:\$stage, tool:\$tool, src:\$src, dst:\$dst, description:\$desc, start:\$start, end:\$end${extra:+, $extra}}" \
-    >> "$LAB_RUN/ground-truth.jsonl"
+  local extra=${1:-}; [[ -n $extra ]] || extra='{}'
+  gt_write "$GT_NAME" "$GT_STAGE" "$GT_TOOL" "$GT_SRC" "$GT_DST" "$GT_START" "$end" "$GT_DESC" "$extra"
+}
+gt_write() { # name stage tool src-json dst-json start end desc extra-json
+  local extra=${9:-}; [[ -n $extra ]] || extra='{}'
+  local o; o=$(jo "s:name=$1" "s:stage=$2" "s:tool=$3" "s:start=$6" "s:end=$7" "r:src=$4" "r:dst=$5" "s:description=$8")
+  [[ $extra != '{}' ]] && o="${o%\}},${extra#\{}"
+  echo "$o" >> "$LAB_RUN/ground-truth.jsonl"
+}
+
+# Word lists for the brute-force scenarios (short on purpose: bounded attempts).
+lab_hydra_lists() {
+  printf 'admin\nubuntu\n' > "$LAB_RUN/users.txt"
+  printf '%s\n' 123456 password 12345678 qwerty 123456789 12345 1234 111111 1234567 dragon 123123 baseball \
+    abc123 football monkey letmein 696969 shadow master 666666 qwertyuiop 123321 mustang 1234567890 michael \
+    654321 superman 1qaz2wsx 7777777 admin > "$LAB_RUN/passwords.txt"
 }

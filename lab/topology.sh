@@ -95,11 +95,8 @@ lab_pod() {
   printf '127.0.0.1 localhost\n%s %s\n' "$ip" "$name" > "/etc/netns/$pns/hosts"
   POD_NETNS[$key]=$pns POD_NAME[$key]=$name POD_KNS[$key]=$kns POD_IP[$key]=$ip POD_NODE[$key]=$node
   lab_pods_save
-  lab_event "$(jq -cn --arg t "$(lab_now)" --arg key "$key" --arg ns "$kns" --arg name "$name" --arg ok "$okind" \
-    --arg on "$oname" --arg app "$app" --arg sa "$sa" --arg node "$node" --arg ip "$ip" --arg image "$image" \
-    --argjson ports "$ports" \
-    '{type:"pod-start", t:$t, key:$key, namespace:$ns, name:$name, ownerKind:$ok, ownerName:$on, app:$app,
-      serviceAccount:$sa, node:$node, ip:$ip, hostNetwork:false, image:$image, ports:$ports}')"
+  lab_event "$(jo s:type=pod-start "s:t=$(lab_now)" "s:key=$key" "s:namespace=$kns" "s:name=$name" "s:ownerKind=$okind" \
+    "s:ownerName=$oname" "s:app=$app" "s:serviceAccount=$sa" "s:node=$node" "s:ip=$ip" b:hostNetwork=false "s:image=$image" "r:ports=$ports")"
 }
 
 # A hostNetwork pod: a process in the node's own namespace; only the event is needed.
@@ -107,10 +104,8 @@ lab_host_pod() { # KEY NODE(1|2) K8S-NS NAME OWNER-KIND OWNER-NAME APP SA IMAGE 
   local key=$1 n=$2 ip; ip=$([[ $2 == 1 ]] && echo "$NODE1_IP" || echo "$NODE2_IP")
   POD_NETNS[$key]=${LAB_PREFIX}node-$n POD_NAME[$key]=$4 POD_KNS[$key]=$3 POD_IP[$key]=$ip POD_NODE[$key]=node-$n
   lab_pods_save
-  lab_event "$(jq -cn --arg t "$(lab_now)" --arg key "$key" --arg ns "$3" --arg name "$4" --arg ok "$5" --arg on "$6" \
-    --arg app "$7" --arg sa "$8" --arg node "node-$n" --arg ip "$ip" --arg image "$9" --argjson ports "${10}" \
-    '{type:"pod-start", t:$t, key:$key, namespace:$ns, name:$name, ownerKind:$ok, ownerName:$on, app:$app,
-      serviceAccount:$sa, node:$node, ip:$ip, hostNetwork:true, image:$image, ports:$ports}')"
+  lab_event "$(jo s:type=pod-start "s:t=$(lab_now)" "s:key=$key" "s:namespace=$3" "s:name=$4" "s:ownerKind=$5" \
+    "s:ownerName=$6" "s:app=$7" "s:serviceAccount=$8" "s:node=node-$n" "s:ip=$ip" b:hostNetwork=true "s:image=$9" "r:ports=${10}")"
 }
 
 # Deleting a pod: processes in its namespace are killed, the namespace goes, and a
@@ -122,8 +117,7 @@ lab_pod_delete() { # KEY
   for pid in $(ip netns pids "$pns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
   ip netns del "$pns"
   rm -rf "/etc/netns/$pns"
-  lab_event "$(jq -cn --arg t "$(lab_now)" --arg ns "${POD_KNS[$key]}" --arg name "${POD_NAME[$key]}" --arg ip "${POD_IP[$key]}" \
-    '{type:"pod-delete", t:$t, namespace:$ns, name:$name, ip:$ip}')"
+  lab_event "$(jo s:type=pod-delete "s:t=$(lab_now)" "s:namespace=${POD_KNS[$key]}" "s:name=${POD_NAME[$key]}" "s:ip=${POD_IP[$key]}")"
   unset "POD_NETNS[$key]" "POD_NAME[$key]" "POD_KNS[$key]" "POD_IP[$key]" "POD_NODE[$key]"
   lab_pods_save
 }
@@ -133,10 +127,9 @@ lab_pod_delete() { # KEY
 SERVICES=()
 lab_service() { # NS NAME CLUSTER-IP PROTO PORT TARGET-PORT POD-KEY [NODEPORT] [PORT-NAME]
   SERVICES+=("$1 $2 $3 $4 $5 $6 $7 ${8:--}")
-  lab_event "$(jq -cn --arg t "$(lab_now)" --arg ns "$1" --arg name "$2" --arg ip "$3" --arg proto "$4" \
-    --argjson port "$5" --argjson tport "$6" --arg key "$7" --arg np "${8:--}" --arg pn "${9:-}" \
-    '{type:"service", t:$t, namespace:$ns, name:$name, clusterIP:$ip, protocol:$proto, port:$port, targetPort:$tport,
-      selectorKey:$key, nodePort:(if $np == "-" then null else ($np|tonumber) end), portName:$pn}')"
+  local np=${8:--}; [[ $np == - ]] && np=null
+  lab_event "$(jo s:type=service "s:t=$(lab_now)" "s:namespace=$1" "s:name=$2" "s:clusterIP=$3" "s:protocol=$4" "n:port=$5" \
+    "n:targetPort=$6" "s:selectorKey=$7" "r:nodePort=$np" "s:portName=${9:-}")"
 }
 
 # Rebuilds KUBE-SERVICES on both nodes from SERVICES and the current pod table

@@ -290,20 +290,23 @@ export class PcapngParser implements RecordParser {
       sec = q;
       rem = r;
     } else {
+      // Finer than 2^-37 s: exotic, so exactness via BigInt is worth its allocation.
       const v = (BigInt(hi) << 32n) | BigInt(lo);
       const u = BigInt(units);
-      sec = Number(v / u);
-      rem = Number(v % u);
+      this.tsSec = Number(v / u);
+      this.tsNsec = Number(((v % u) * 1000000000n) / u);
+      return;
     }
     let ns: number;
     if (units === 1e9) ns = rem;
     else if (units === 1e6) ns = rem * 1000;
     else if (units < 1e9 && 1e9 % units === 0) ns = rem * (1e9 / units);
     else if (units > 1e9 && units % 1e9 === 0) ns = Math.floor(rem / (units / 1e9));
-    else {
-      ns = Math.floor((rem * 1e9) / units);
-      if (ns > 999999999) ns = 999999999;
-    }
+    else if (units <= 4294967296) {
+      // Powers of 2: rem·1e9/units = rem·5^9 / (units/2^9); the product stays below 2^53 and
+      // dividing by a power of two is exact, so the floor is exact.
+      ns = Math.floor((rem * 1953125) / (units / 512));
+    } else ns = Number((BigInt(rem) * 1000000000n) / BigInt(units));
     this.tsSec = sec;
     this.tsNsec = ns;
   }

@@ -49,7 +49,8 @@ export const DEFAULT_DEFRAG_OPTIONS: Readonly<DefragOptions> = {
   timeout: 60,
   memcap: 32 * 1024 * 1024,
   maxTrackers: 65535,
-  maxFragments: 256,
+  // 64-byte fragments of a maximum-size datagram (seen in Suricata's regression suite) still fit.
+  maxFragments: 1024,
   policy: 'bsd',
 };
 
@@ -146,7 +147,7 @@ export class Defragmenter {
     const key = `4|${pkt.src4}|${pkt.dst4}|${pkt.ipId}|${pkt.proto}|${pkt.vlan0}|${pkt.vlan1}|${pkt.tunnel}|${pkt.tunnelId}`;
     const t = this.tracker(key, now);
     if (t === null) return null;
-    if (!this.insert(t, b, ipOff + hlen, off, end, more, now)) return null;
+    if (!this.insert(t, b, ipOff + hlen, off, end, more, now, off === 0 ? hlen : 0)) return null;
     if (off === 0 && (t.hdr === null || this.policy === Policy.LAST || this.policy === Policy.LINUX)) {
       const hdr = Buffer.allocUnsafe(hlen);
       b.copy(hdr, 0, ipOff, ipOff + hlen);
@@ -194,7 +195,7 @@ export class Defragmenter {
     const key = `6|${s[0]}|${s[1]}|${s[2]}|${s[3]}|${d[0]}|${d[1]}|${d[2]}|${d[3]}|${id}|${pkt.vlan0}|${pkt.vlan1}|${pkt.tunnel}|${pkt.tunnelId}`;
     const t = this.tracker(key, now);
     if (t === null) return null;
-    if (!this.insert(t, b, dataOff, off, end, more, now)) return null;
+    if (!this.insert(t, b, dataOff, off, end, more, now, off === 0 ? unfrag : 0)) return null;
     if (off === 0 && (t.hdr === null || this.policy === Policy.LAST || this.policy === Policy.LINUX)) {
       const hdr = Buffer.allocUnsafe(unfrag);
       b.copy(hdr, 0, ipOff, fragHdr);
@@ -251,15 +252,19 @@ export class Defragmenter {
     return t;
   }
 
-  /** Store one fragment's data in t (sorted by offset); false when it was dropped. */
-  private insert(t: Tracker, b: Buffer, dataOff: number, off: number, end: number, more: boolean, now: number): boolean {
+  /**
+   * Store one fragment's data in t (sorted by offset); false when it was dropped.
+   * `hdrBytes` is the header the caller will keep with it (offset 0 only), so
+   * the memcap check covers everything this fragment adds.
+   */
+  private insert(t: Tracker, b: Buffer, dataOff: number, off: number, end: number, more: boolean, now: number, hdrBytes: number): boolean {
     const frags = t.frags;
     if (frags.length >= this.opts.maxFragments) {
       this.flags |= DefragFlag.TOO_MANY_FRAGMENTS;
       return false;
     }
     const cost = end - off + FRAG_OVERHEAD;
-    if (this.memuse + cost > this.opts.memcap) {
+    if (this.memuse + cost + hdrBytes > this.opts.memcap) {
       this.flags |= DefragFlag.MEMCAP;
       this.memcapDrops++;
       if (frags.length === 0) this.drop(t);

@@ -72,7 +72,7 @@ export function defaultConfig(): HarrierConfig {
       },
       emergencyTimeouts: {
         default: { new: 10, established: 100, closed: 0, bypassed: 50 },
-        tcp: { new: 10, established: 300, closed: 10, bypassed: 50 },
+        tcp: { new: 5, established: 100, closed: 10, bypassed: 50 },
         udp: { new: 10, established: 100, bypassed: 50 },
         icmp: { new: 10, established: 100, bypassed: 50 },
       },

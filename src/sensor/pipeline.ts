@@ -16,7 +16,24 @@ import { TcpReassembler, type StreamSink } from '../stream/reassembler.js';
 import { flowRecord } from '../events/flow-event.js';
 import { eveStatsRecord, mergeCounters, type Counters } from '../events/stats.js';
 import type { EveSink } from '../output/eve-writer.js';
-import type { HarrierConfig } from './config.js';
+import type { FlowTimeouts as ConfigTimeouts, HarrierConfig } from './config.js';
+import type { FlowTimeouts } from '../flow/config.js';
+
+/** The configuration file's per-protocol timeout blocks in the flow table's terms. */
+function flowTimeouts(t: ConfigTimeouts): FlowTimeouts {
+  return {
+    new: t.default.new,
+    established: t.default.established,
+    closed: t.default.closed,
+    tcpNew: t.tcp.new,
+    tcpEstablished: t.tcp.established,
+    tcpClosed: t.tcp.closed,
+    udpNew: t.udp.new,
+    udpEstablished: t.udp.established,
+    icmpNew: t.icmp.new,
+    icmpEstablished: t.icmp.established,
+  };
+}
 
 export interface PipelineOutputs {
   /** Where EVE records go; none means count only. */
@@ -59,8 +76,8 @@ export class Pipeline implements FrameSink {
         maxFlows: cfg.flow.maxFlows,
         hashSize: cfg.flow.hashSize,
         emergencyRecovery: cfg.flow.emergencyRecovery,
-        timeouts: cfg.flow.timeouts,
-        emergencyTimeouts: cfg.flow.emergencyTimeouts,
+        timeouts: flowTimeouts(cfg.flow.timeouts),
+        emergencyTimeouts: flowTimeouts(cfg.flow.emergencyTimeouts),
       },
       { onFlowEnd: (f, reason) => this.flowEnded(f, reason) },
     );

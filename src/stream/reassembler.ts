@@ -142,14 +142,14 @@ export class TcpReassembler {
   handle(flow: Flow, dir: 0 | 1, pkt: Packet): void {
     const flags = pkt.tcpFlags;
     let st = (dir === 0 ? flow.toServerStream : flow.toClientStream) as StreamDirection | null;
+    const other = (dir === 0 ? flow.toClientStream : flow.toServerStream) as StreamDirection | null;
     if (st === null) {
       st = new StreamDirection();
       if (dir === 0) flow.toServerStream = st;
       else flow.toClientStream = st;
       this.dirCount++;
-      if (dir === 0 || flow.toServerStream === null) this.cSessions++;
+      if (other === null) this.cSessions++;
     }
-    const other = (dir === 0 ? flow.toClientStream : flow.toServerStream) as StreamDirection | null;
 
     // The receiver acknowledged bytes beyond a hole in the other direction:
     // the capture missed them, so stop waiting.
@@ -402,21 +402,26 @@ export class TcpReassembler {
   private hold(flow: Flow, dir: 0 | 1, st: StreamDirection, buf: Buffer, off: number, seq: number, len: number, at: number): void {
     this.cOoo++;
     // Per-stream bound: give up on the oldest hole(s) until the data fits.
-    while (
-      st.holdSeq.length > 0 &&
-      (st.bufferedBytes + len > this.cfg.maxSegmentBytesPerStream || st.holdSeq.length >= this.cfg.maxSegmentsPerStream)
-    ) {
+    while (st.bufferedBytes + len > this.cfg.maxSegmentBytesPerStream || st.holdSeq.length >= this.cfg.maxSegmentsPerStream) {
       this.cOverflow++;
-      this.skipHole(flow, dir, st);
-      if (((seq - st.nextSeq) | 0) <= 0) {
-        // Skipping moved past (part of) the new data: re-enter the normal path.
-        const rel = (seq - st.nextSeq) | 0;
-        if (rel + len > 0) this.insert(flow, dir, st, buf, off - (rel < 0 ? rel : 0), rel < 0 ? st.nextSeq : seq, rel < 0 ? len + rel : len);
+      if (st.holdSeq.length === 0 || ((seq - st.holdSeq[0]) | 0) < 0) {
+        // The new data comes before everything held: the hole before it is
+        // lost, and it is itself next in line.
+        this.gapTo(flow, dir, st, seq);
+        this.deliver(flow, dir, st, buf, off, len);
+        this.drain(flow, dir, st);
+        return;
+      }
+      this.gapTo(flow, dir, st, st.holdSeq[0]);
+      this.drain(flow, dir, st);
+      if (seq === st.nextSeq) {
+        this.deliver(flow, dir, st, buf, off, len);
+        this.drain(flow, dir, st);
         return;
       }
       at = this.holdIndex(st, seq);
     }
-    if (len > this.cfg.maxSegmentBytesPerStream || this.segMem + len + SEGMENT_OVERHEAD > this.cfg.memcapBytes) {
+    if (this.segMem + len + SEGMENT_OVERHEAD > this.cfg.memcapBytes) {
       this.cMemcapDrop++;
       this.event(flow, dir, 'stream.reassembly_segment_memcap_drop');
       return;
@@ -458,15 +463,19 @@ export class TcpReassembler {
 
   /** Report the hole before the first held segment as a gap and deliver from there. */
   private skipHole(flow: Flow, dir: 0 | 1, st: StreamDirection): void {
-    const gap = (st.holdSeq[0] - st.nextSeq) | 0;
-    if (gap > 0) {
-      this.cGaps++;
-      this.cGapBytes += gap;
-      st.nextSeq = st.holdSeq[0];
-      this.event(flow, dir, 'stream.reassembly_seq_gap');
-      this.sink.gap(flow, dir, gap);
-    }
+    this.gapTo(flow, dir, st, st.holdSeq[0]);
     this.drain(flow, dir, st);
+  }
+
+  /** Declare the bytes from nextSeq up to `seq` lost. */
+  private gapTo(flow: Flow, dir: 0 | 1, st: StreamDirection, seq: number): void {
+    const gap = (seq - st.nextSeq) | 0;
+    if (gap <= 0) return;
+    this.cGaps++;
+    this.cGapBytes += gap;
+    st.nextSeq = seq >>> 0;
+    this.event(flow, dir, 'stream.reassembly_seq_gap');
+    this.sink.gap(flow, dir, gap);
   }
 
   private ackGap(flow: Flow, dir: 0 | 1, st: StreamDirection, ack: number): void {

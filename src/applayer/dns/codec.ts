@@ -67,7 +67,7 @@ export type DnsErrorCode =
   | 'bad_pointer'
   /** A label length byte with the reserved 0x40/0x80 bits. */
   | 'bad_label_type'
-  /** rdata length does not fit its type (A not 4 bytes, name overrunning rdata, …). */
+  /** rdata length does not fit its type (a name overrunning rdata, SOA fields missing, …). */
   | 'rdata_length'
   /** rdata fields are inconsistent (SVCB parameter or EDNS option overruns). */
   | 'bad_rdata';
@@ -309,10 +309,12 @@ function readRdata(
 ): DnsRdata | number {
   const len = rdEnd - p;
   switch (type) {
+    // An address of the wrong size is kept as raw bytes (Suricata logs it as
+    // rdata ""), not a message failure: inverse queries carry empty A records.
     case RrType.A:
-      return len === 4 ? { kind: 'a', address: formatIpv4(buf, p) } : RDATA_LENGTH;
+      return len === 4 ? { kind: 'a', address: formatIpv4(buf, p) } : { kind: 'raw', data: Buffer.from(buf.subarray(p, rdEnd)) };
     case RrType.AAAA:
-      return len === 16 ? { kind: 'aaaa', address: formatIpv6(buf, p) } : RDATA_LENGTH;
+      return len === 16 ? { kind: 'aaaa', address: formatIpv6(buf, p) } : { kind: 'raw', data: Buffer.from(buf.subarray(p, rdEnd)) };
     case RrType.CNAME:
     case RrType.NS:
     case RrType.PTR: {

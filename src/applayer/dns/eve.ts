@@ -14,7 +14,8 @@
  * (`additionalProperties: false`), the schema wins: `soa` appears only in
  * authorities and `srv` only in answers, and `grouped` carries only the keys
  * the schema lists (A AAAA CNAME MX NULL PTR SRV TXT; NS and SOA are left
- * out — they remain in `answers`). Deliberate difference: when an EDNS OPT
+ * out — they remain in `answers`), and `tc` is not written (the schema has
+ * no such field; `DnsMessage.tc` keeps it). Deliberate difference: when an EDNS OPT
  * record carries extended rcode bits, `rcode` names the full 12-bit value
  * (BADVERS, BADCOOKIE …) where Suricata 7 names only the low 4 bits.
  */
@@ -86,6 +87,7 @@ function detail(rr: DnsRecord, section: 'answers' | 'authorities', out: Detail[]
       return;
     case 'raw':
       if (rr.type === 10) out.push({ ...base(), rdata: nullText(d.data) });
+      else if (rr.type === 1 || rr.type === 28) out.push({ ...base(), rdata: '' });
       else out.push(base());
       return;
     case 'srv':
@@ -121,7 +123,6 @@ export function answerEve(msg: DnsMessage): Record<string, unknown> {
   const o: Record<string, unknown> = { version: 2, type: 'answer', id: msg.id, flags: msg.flags.toString(16) };
   if (msg.qr) o.qr = true;
   if (msg.aa) o.aa = true;
-  if (msg.tc) o.tc = true;
   if (msg.rd) o.rd = true;
   if (msg.ra) o.ra = true;
   if (msg.z) o.z = true;

@@ -12,13 +12,73 @@
  * table does, which is what Suricata's per-header buffers contain.
  */
 
-export interface HttpHeader {
+/**
+ * One header field. Name and value are views created on first use: a
+ * Buffer view costs a few hundred ns, and most fields of most messages are
+ * never read individually, so the parser only records offsets.
+ */
+export class HttpHeader {
+  private nameBuf: Buffer | null = null;
+  private valueBuf: Buffer | null;
+
+  constructor(
+    private readonly src: Buffer,
+    private readonly ns: number,
+    private readonly ne: number,
+    private readonly vs: number,
+    private readonly ve: number,
+    /** Lowercase name (for lookups). */
+    readonly lname: string,
+    /** Value rebuilt from continuation lines, when the field was folded. */
+    folded: Buffer | null,
+  ) {
+    this.valueBuf = folded;
+  }
+
   /** Name as sent (case preserved). */
-  readonly name: Buffer;
-  /** Lowercase name (for lookups). */
-  readonly lname: string;
+  get name(): Buffer {
+    return (this.nameBuf ??= this.src.subarray(this.ns, this.ne));
+  }
+
   /** Value, trimmed, continuation lines appended. */
-  readonly value: Buffer;
+  get value(): Buffer {
+    return (this.valueBuf ??= this.src.subarray(this.vs, this.ve));
+  }
+}
+
+/**
+ * Lowercase names of common fields, by length, so that recognising them
+ * costs a byte comparison instead of two string allocations.
+ */
+const COMMON = new Map<number, { bytes: Uint8Array; name: string }[]>();
+for (const n of [
+  'host', 'user-agent', 'accept', 'accept-language', 'accept-encoding', 'accept-charset', 'accept-ranges', 'connection',
+  'keep-alive', 'cookie', 'set-cookie', 'referer', 'content-type', 'content-length', 'content-encoding', 'transfer-encoding',
+  'cache-control', 'pragma', 'date', 'server', 'location', 'expires', 'last-modified', 'etag', 'vary', 'age', 'via',
+  'upgrade', 'x-forwarded-for', 'x-real-ip', 'forwarded', 'authorization', 'origin', 'if-modified-since', 'if-none-match',
+  'range', 'content-range', 'x-powered-by', 'x-requested-with', 'dnt', 'upgrade-insecure-requests', 'te', 'trailer',
+  'expect', 'proxy-connection', 'x-xss-protection', 'x-content-type-options', 'x-frame-options', 'p3p',
+  'strict-transport-security', 'access-control-allow-origin', 'content-disposition', 'www-authenticate',
+]) {
+  let l = COMMON.get(n.length);
+  if (!l) COMMON.set(n.length, (l = []));
+  l.push({ bytes: Buffer.from(n, 'latin1'), name: n });
+}
+
+/** Lowercase name of b[s..e): a shared constant for common fields. */
+function lowerName(b: Buffer, s: number, e: number): string {
+  const cands = COMMON.get(e - s);
+  if (cands !== undefined) {
+    outer: for (let k = 0; k < cands.length; k++) {
+      const c = cands[k]!.bytes;
+      for (let i = 0; i < c.length; i++) {
+        const x = b[s + i]!;
+        if ((x >= 0x41 && x <= 0x5a ? x | 0x20 : x) !== c[i]) continue outer;
+      }
+      return cands[k]!.name;
+    }
+  }
+  return b.toString('latin1', s, e).toLowerCase();
 }
 
 /** Problems found in a header block, as bits (the caller maps them to request/response event names). */
@@ -47,23 +107,6 @@ export function parseHeaderBlock(b: Buffer, s: number, e: number, out: HttpHeade
   let nS = -1, nE = -1, vS = 0, vE = 0;
   let extra: Buffer[] | null = null;
   let p = s;
-  const finish = (): void => {
-    if (nS < 0) return;
-    if (out.length >= maxHeaders) { issues |= HDR_TOO_MANY; nS = -1; extra = null; return; }
-    let value: Buffer;
-    if (extra === null) {
-      while (vE > vS && isWs(b[vE - 1])) vE--;
-      value = b.subarray(vS, vE);
-    } else {
-      const v = Buffer.concat([b.subarray(vS, vE), ...extra]);
-      let ve = v.length;
-      while (ve > 0 && isWs(v[ve - 1])) ve--;
-      value = v.subarray(0, ve);
-    }
-    out.push({ name: b.subarray(nS, nE), lname: b.toString('latin1', nS, nE).toLowerCase(), value });
-    nS = -1;
-    extra = null;
-  };
   while (p < e) {
     let lf = b.indexOf(10, p);
     if (lf < 0 || lf >= e) lf = e;
@@ -79,7 +122,7 @@ export function parseHeaderBlock(b: Buffer, s: number, e: number, out: HttpHeade
       // folding without a field to fold into: parse as a field of its own, trimmed
       issues |= HDR_BAD_FOLDING;
     }
-    finish();
+    if (nS >= 0) { issues |= finishField(b, nS, nE, vS, vE, extra, out, maxHeaders); extra = null; }
     let ls = p;
     while (ls < le && isWs(b[ls])) ls++;
     const colon = b.indexOf(0x3a, ls);
@@ -98,8 +141,24 @@ export function parseHeaderBlock(b: Buffer, s: number, e: number, out: HttpHeade
     }
     p = lf + 1;
   }
-  finish();
+  if (nS >= 0) issues |= finishField(b, nS, nE, vS, vE, extra, out, maxHeaders);
   return issues;
+}
+
+function finishField(b: Buffer, nS: number, nE: number, vS: number, vE: number, extra: Buffer[] | null,
+  out: HttpHeader[], maxHeaders: number): number {
+  if (out.length >= maxHeaders) return HDR_TOO_MANY;
+  let folded: Buffer | null = null;
+  if (extra === null) {
+    while (vE > vS && isWs(b[vE - 1])) vE--;
+  } else {
+    const v = Buffer.concat([b.subarray(vS, vE), ...extra]);
+    let ve = v.length;
+    while (ve > 0 && isWs(v[ve - 1])) ve--;
+    folded = v.subarray(0, ve);
+  }
+  out.push(new HttpHeader(b, nS, nE, vS, vE, lowerName(b, nS, nE), folded));
+  return 0;
 }
 
 /** All values of header `lname` joined with ", " (libhtp's table view); null when absent. */

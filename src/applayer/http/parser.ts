@@ -29,6 +29,7 @@ import {
   HDR_BAD_FOLDING, HDR_INVALID_NAME, HDR_MISSING_COLON, HDR_TOO_MANY, parseHeaderBlock, type HttpHeader,
 } from './headers.js';
 import { HttpTx, isConnect, type HttpSwitch } from './tx.js';
+import { hostPort, normalizeHost } from './uri.js';
 
 const enum St {
   IDLE,
@@ -124,7 +125,8 @@ export class HttpState {
     let p = off;
     const end = off + len;
     while (p < end && !this.abandoned) {
-      switch (d.st) {
+      // (a cast: TypeScript narrows d.st from the early returns above, but the loop changes it)
+      switch (d.st as St) {
         case St.IDLE: {
           // tolerate stray CR/LF between messages (extra CRLF after a POST body is common)
           while (p < end && (buf[p] === CR || buf[p] === LF)) p++;
@@ -177,11 +179,17 @@ export class HttpState {
           break;
         }
         case St.HOLD:
-          this.hold(buf, p, end);
           d.consumed = this.bias + p;
           this.bias = savedBias;
+          this.hold(buf, p, end);
           return;
         case St.TUNNEL:
+          // bytes after the switching response belong to the next protocol
+          if (this.handoff[dir] === null && this.switchOffset[dir] === this.bias + p) {
+            this.handoff[dir] = Buffer.from(buf.subarray(p, end));
+          }
+          p = end;
+          break;
         case St.DEAD:
           p = end;
           break;
@@ -259,6 +267,7 @@ export class HttpState {
       buf.copy(d.head, d.headLen, p, stop);
       d.headLen += n;
       p = stop;
+      if (d.st === St.TRAILER) this.wire(d, dir, n); // trailers are part of the chunked body
       if (!haveLf) return p;
       let le = d.headLen - 1;
       if (le > d.lineStart && d.head[le - 1] === CR) le--;
@@ -320,11 +329,12 @@ export class HttpState {
     const hostHdr = tx.requestHeader('host');
     if (hostHdr === null) {
       if (tx.protocol.equals(HTTP11) && !isConnect(tx.method)) this.ctx.event(E.missingHostHeader);
-    } else if (tx.hostRaw !== hostHdr) {
-      // absolute-form URI and a Host header: they should agree
+    } else if (tx.uriHasHost) {
+      // absolute-form URI and a Host header: they should name the same host
+      const hp = hostPort(hostHdr, 0, hostHdr.length);
+      const fromHdr = normalizeHost(hostHdr, hp.hostStart, hp.hostEnd);
       const h = tx.host;
-      const lower = hostHdr.toString('latin1').toLowerCase();
-      if (h !== null && !lower.startsWith(h.toString('latin1'))) this.ctx.event(E.hostHeaderAmbiguous);
+      if (h !== null && !h.equals(fromHdr)) this.ctx.event(E.hostHeaderAmbiguous);
     }
     // body framing (RFC 9112 §6.3): Transfer-Encoding, then Content-Length, else none
     d.tx = tx;
@@ -708,11 +718,6 @@ export class HttpState {
     d0.tx = null;
     d1.tx = null;
     this.flush();
-  }
-
-  /** Note the rest of the current toClient chunk as hand-off bytes (called by the declaration after parse). */
-  noteHandoff(buf: Buffer, from: number, end: number): void {
-    if (from < end) this.handoff[1] = Buffer.from(buf.subarray(from, end));
   }
 
   private hold(buf: Buffer, p: number, end: number): void {

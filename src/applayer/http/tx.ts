@@ -115,6 +115,13 @@ export class HttpTx implements AppTx {
     return this.cached('uri', () => normalizeUri(this.uriRaw, this.parts()));
   }
 
+  /** The request-target is absolute-form (carries scheme and host). */
+  get uriHasHost(): boolean {
+    if (!this.hasRequest) return false;
+    const p = this.parts();
+    return p.hostStart >= 0 && p.hostEnd > p.hostStart;
+  }
+
   /**
    * http.host.raw: the hostname of an absolute-form URI, else the Host
    * header value as sent (port included), as Suricata's raw host buffer.
@@ -242,6 +249,8 @@ export class HttpTx implements AppTx {
         const semi = ct.indexOf(0x3b);
         o.http_content_type = eveString(semi >= 0 ? ct.subarray(0, semi) : ct);
       }
+      const cr = this.responseHeader('content-range');
+      if (cr !== null) o.content_range = contentRange(cr);
     }
     if (this.hasRequest) {
       const ref = this.referer;
@@ -261,6 +270,22 @@ export class HttpTx implements AppTx {
     }
     return o;
   }
+}
+
+/**
+ * EVE `content_range`: the raw value and, when it parses as
+ * `bytes first-last/size`, the numbers (`*` → -1, as Suricata reports it).
+ */
+function contentRange(v: Buffer): Record<string, unknown> {
+  const raw = eveString(v);
+  const m = /^\s*bytes\s+(?:(\d{1,15})-(\d{1,15})|\*)\/(\d{1,15}|\*)\s*$/i.exec(raw);
+  if (m === null) return { raw };
+  return {
+    raw,
+    start: m[1] === undefined ? -1 : Number(m[1]),
+    end: m[2] === undefined ? -1 : Number(m[2]),
+    size: m[3] === '*' ? -1 : Number(m[3]),
+  };
 }
 
 function eveHeaders(hs: readonly HttpHeader[]): { name: string; value: string }[] {

@@ -8,7 +8,8 @@
  *    `%uHHHH` is decoded (best-fit: U+00xx → the byte, full-width ASCII →
  *    ASCII, anything else → `?`), backslashes become slashes, runs of slashes
  *    are compressed, and dot segments are removed (RFC 3986 §5.2.4);
- *  - the query is kept raw (not decoded);
+ *  - the query is percent-decoded once (Suricata's SCHTPGenerateNormalizedUri
+ *    url-decodes it; `+` stays `+`, Suricata's default query-plusspace-decode: no);
  *  - the fragment is percent-decoded.
  * Scheme and authority of an absolute URI are not part of http.uri; they feed
  * the host instead. Works on bytes: a URI is not necessarily text.
@@ -197,8 +198,7 @@ export function normalizeUri(raw: Buffer, parts: UriParts): Buffer {
   }
   if (parts.queryStart >= 0) {
     out[o++] = 0x3f;
-    raw.copy(out, o, parts.queryStart, parts.queryEnd);
-    o += parts.queryEnd - parts.queryStart;
+    o = decodeInto(raw, parts.queryStart, parts.queryEnd, out, o, false);
   }
   if (parts.fragStart >= 0) {
     out[o++] = 0x23;

@@ -69,6 +69,8 @@ class DirState {
   /** Set at ChangeCipherSpec or application data: later records are opaque. */
   encrypted = false;
   records = 0;
+  /** Version of this direction's first TLS record (Suricata's fallback for the server's version). */
+  firstVersion = 0;
   // Handshake message assembly.
   readonly hsHdr = new Uint8Array(4);
   hsHdrLen = 0;
@@ -86,6 +88,12 @@ export class TlsState {
   readonly dirs: readonly [DirState, DirState] = [new DirState(), new DirState()];
   emitted = false;
   done = false;
+  /**
+   * Flow direction that sent the ClientHello, -1 until a hello shows it. The
+   * flow table may have guessed the client wrongly (capture started
+   * mid-handshake, SYN lost); roles follow the messages, not the guess.
+   */
+  clientDir = -1;
   // Client side.
   clientHelloSeen = false;
   sslv2Hello = false;
@@ -183,8 +191,7 @@ function readRecordHeader(st: TlsState, d: DirState, dir: Direction, buf: Buffer
     return p;
   }
   d.mode = Mode.TLS;
-  // Suricata takes the server's version from its first record until a ServerHello says more.
-  if (dir === 1 && st.version === 0) st.version = (major << 8) | minor;
+  if (d.firstVersion === 0) d.firstVersion = (major << 8) | minor;
   d.recType = type;
   d.recRemain = rlen;
   d.inRecord = rlen > 0;
@@ -224,12 +231,14 @@ function sslv2Record(st: TlsState, d: DirState, dir: Direction, h: Uint8Array | 
     return p;
   }
   if (d.mode === Mode.START) {
-    if (dir === 0 && msgType === 1) {
+    if (msgType === 1 && (st.clientDir === -1 || st.clientDir === dir) && !st.clientHelloSeen) {
+      st.clientDir = dir;
       // CLIENT-HELLO: version at bytes 1..2 of the message.
       st.sslv2Hello = true;
       st.clientHelloSeen = true;
       st.clientVersion = (h[ho + 3]! << 8) | h[ho + 4]!;
-    } else if (dir === 1 && msgType === 4) {
+    } else if (msgType === 4 && isServerDir(st, dir)) {
+      if (st.clientDir === -1) st.clientDir = dir === 0 ? 1 : 0;
       // SERVER-HELLO: session-id-hit, certificate-type, then version.
       st.serverHelloSeen = true;
       const v = (h[ho + 5]! << 8) | h[ho + 6]!;
@@ -267,10 +276,14 @@ function abortHandshakeMessage(d: DirState): void {
   d.hsFill = 0;
 }
 
+function isServerDir(st: TlsState, dir: Direction): boolean {
+  return st.clientDir === -1 ? dir === 1 : dir !== st.clientDir;
+}
+
 function wanted(st: TlsState, dir: Direction, type: number): boolean {
-  if (type === HS_CLIENT_HELLO) return dir === 0 && !st.clientHelloSeen;
-  if (type === HS_SERVER_HELLO) return dir === 1;
-  if (type === HS_CERTIFICATE) return dir === 1 ? st.serverCertDer === null : st.clientCertDer === null;
+  if (type === HS_CLIENT_HELLO) return !st.clientHelloSeen && (st.clientDir === -1 || st.clientDir === dir);
+  if (type === HS_SERVER_HELLO) return st.clientDir === -1 || st.clientDir !== dir;
+  if (type === HS_CERTIFICATE) return isServerDir(st, dir) ? st.serverCertDer === null : st.clientCertDer === null;
   return false;
 }
 
@@ -330,12 +343,12 @@ function feedHandshake(st: TlsState, d: DirState, dir: Direction, buf: Buffer, p
 }
 
 function handleMessage(st: TlsState, dir: Direction, type: number, b: Buffer, off: number, len: number): void {
-  if (type === HS_CLIENT_HELLO) onClientHello(st, b, off, len);
-  else if (type === HS_SERVER_HELLO) onServerHello(st, b, off, len);
+  if (type === HS_CLIENT_HELLO) onClientHello(st, dir, b, off, len);
+  else if (type === HS_SERVER_HELLO) onServerHello(st, dir, b, off, len);
   else if (type === HS_CERTIFICATE) onCertificate(st, dir, b, off, len);
 }
 
-function onClientHello(st: TlsState, b: Buffer, off: number, len: number): void {
+function onClientHello(st: TlsState, dir: Direction, b: Buffer, off: number, len: number): void {
   const h = helloScratch;
   const err = parseClientHello(b, off, len, h);
   if (err !== null) {
@@ -343,6 +356,7 @@ function onClientHello(st: TlsState, b: Buffer, off: number, len: number): void 
     return;
   }
   st.clientHelloSeen = true;
+  st.clientDir = dir;
   st.clientVersion = h.legacyVersion;
   if (h.sniCount > 1) st.ctx.event('tls.multiple_sni_extensions');
   if (h.sniInvalid) st.ctx.event('tls.invalid_sni_length');
@@ -357,7 +371,7 @@ function onClientHello(st: TlsState, b: Buffer, off: number, len: number): void 
   st.ja4 = ja4(h, b, 't');
 }
 
-function onServerHello(st: TlsState, b: Buffer, off: number, len: number): void {
+function onServerHello(st: TlsState, dir: Direction, b: Buffer, off: number, len: number): void {
   const h = helloScratch;
   const err = parseServerHello(b, off, len, h);
   if (err !== null) {
@@ -365,6 +379,7 @@ function onServerHello(st: TlsState, b: Buffer, off: number, len: number): void 
     return;
   }
   st.serverHelloSeen = true;
+  if (st.clientDir === -1) st.clientDir = dir === 0 ? 1 : 0;
   st.helloRetry = h.helloRetry;
   let v = normaliseVersion(h.legacyVersion);
   const sel = h.nVersions > 0 ? h.versions[0]! : 0;
@@ -414,7 +429,7 @@ function onCertificate(st: TlsState, dir: Direction, b: Buffer, off: number, len
     p += cl;
   }
   if (leaf === null) return; // empty list: e.g. a client with no certificate
-  if (dir === 1) {
+  if (isServerDir(st, dir)) {
     st.serverCertDer = leaf;
     st.serverChainLength = count;
   } else {
@@ -431,7 +446,8 @@ function checkDone(st: TlsState): void {
   if (st.emitted) return;
   const d0 = st.dirs[0];
   const d1 = st.dirs[1];
-  if ((d0.encrypted && d1.encrypted) || (st.serverHelloSeen && !st.helloRetry && isTls13(st.version) && d1.encrypted)) {
+  const server = isServerDir(st, 0) ? d0 : d1;
+  if ((d0.encrypted && d1.encrypted) || (st.serverHelloSeen && !st.helloRetry && isTls13(st.version) && server.encrypted)) {
     emit(st);
   }
 }
@@ -448,7 +464,8 @@ export function emit(st: TlsState): void {
   if (st.emitted) return;
   st.emitted = true;
   const tx = new TlsTx(0, {
-    version: st.version,
+    // Suricata reports the server's version: from its hello, else its first record.
+    version: st.version !== 0 ? st.version : st.dirs[isServerDir(st, 0) ? 0 : 1].firstVersion,
     clientVersion: st.clientVersion,
     sni: st.sni,
     ja3: st.ja3,

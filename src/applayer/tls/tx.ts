@@ -43,7 +43,7 @@ export interface TlsTxData {
   /** Number of certificates in the server's chain (0 if none seen). */
   readonly serverChainLength: number;
   readonly clientCert: CertInfo | null;
-  /** Records seen per direction [toServer, toClient]. */
+  /** Records seen per direction [toServer, toClient] when the transaction was completed. */
   readonly records: readonly [number, number];
 }
 

