@@ -54,13 +54,3 @@ benign_report_gt() { # end
 benign_gt() { # name start end tool src-ref dst-ref desc
   gt_write "$1" benign "$4" "$(gt_ep "$5")" "$(gt_ep "$6")" "$2" "$3" "$7" '{}'
 }
-
-# Stops a named background process (by the pid lab_bg recorded) and its children.
-lab_stop_bg() {
-  local pid ns name
-  while read -r pid ns name; do
-    if [[ $name == "$1" ]]; then
-      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    fi
-  done < "$LAB_RUN/pids"
-}

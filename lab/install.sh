@@ -3,7 +3,7 @@
 # Run as root. Called by lab/run.sh --install and by CI before the short lab run.
 set -euo pipefail
 PKGS=(
-  iproute2 iptables tcpdump tshark procps psmisc jq            # topology + capture
+  iproute2 iptables ethtool tcpdump tshark procps psmisc jq            # topology + capture
   dnsmasq redis-server postgresql openssh-server openssl    # services
   python3 curl socat ncat bind9-dnsutils                                 # small servers, clients
   nmap masscan hydra sqlmap hping3                          # recon / brute force / exploitation
@@ -18,6 +18,8 @@ done
 if ((${#missing[@]})); then
   echo "lab/install.sh: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # wireshark-common asks whether non-root users may capture; the answer is no.
+  echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
   # Services must not start in the root namespace: the lab starts its own copies inside namespaces.
   # (only if no policy is in place already; we remove only what we created)
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then

@@ -36,7 +36,8 @@ EXT_PTUN_IP=203.0.113.60      # ptunnel proxy
 EXT_C2_IP=203.0.113.66        # c2.evil.lab.test (reverse shell listener)
 EXT_ADDRS="$EXT_DNS_IP $EXT_CLIENT_IP $EXT_WEB_IP $EXT_PAY_IP $EXT_POOL_IP $EXT_DROP_IP $EXT_IODINE_IP $EXT_DNS2TCP_IP $EXT_PTUN_IP $EXT_C2_IP"
 # Ranges every tool target must fall in (lab_assert_target).
-LAB_RANGES="172.30.0.0/24 10.244.0.0/16 10.96.0.0/12 198.51.100.0/24 203.0.113.0/24 169.254.169.254/32 127.0.0.0/8"
+# (10.53.0.0/27 is the inside of the iodine tunnel, which the lab creates.)
+LAB_RANGES="172.30.0.0/24 10.244.0.0/16 10.53.0.0/27 10.96.0.0/12 198.51.100.0/24 203.0.113.0/24 169.254.169.254/32 127.0.0.0/8"
 
 # Namespaces that are not pods.
 NS_UL=${LAB_PREFIX}underlay
@@ -82,6 +83,14 @@ lab_exec() {
   ip netns exec "$ns" "$@"
 }
 
+# Several `ip` commands in one lab namespace through one `ip -batch` process
+# (process start-up dominates the set-up time on a loaded machine).
+lab_ip() { # ns command...
+  local ns=$1; shift
+  [[ $ns == ${LAB_PREFIX}?* ]] || lab_die "not a lab namespace: '$ns'"
+  printf '%s\n' "$@" | ip -n "$ns" -batch -
+}
+
 # Start a long-running process inside a namespace, in the background, logged and
 # remembered (teardown also finds it through `ip netns pids`).
 lab_bg() { # ns name cmd...
@@ -89,6 +98,24 @@ lab_bg() { # ns name cmd...
   mkdir -p "$LAB_RUN/logs"
   setsid ip netns exec "$ns" "$@" >"$LAB_RUN/logs/$name.log" 2>&1 < /dev/null &
   echo "$! $ns $name" >> "$LAB_RUN/pids"
+}
+
+# Stops a named background process (by the pid lab_bg recorded) and its children.
+lab_stop_bg() {
+  local pid ns name
+  while read -r pid ns name; do
+    # (its process group: lab_bg starts each one with setsid)
+    if [[ $name == "$1" ]] && lab_pid_ours "$pid" "$ns"; then
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done < "$LAB_RUN/pids"
+}
+
+# A remembered pid is ours only while it still lives in that lab namespace: after
+# the process ended, its pid may belong to someone else's process.
+lab_pid_ours() { # pid ns
+  [[ -e /run/netns/$2 && -e /proc/$1/ns/net ]] &&
+    [[ $(stat -Lc %i "/proc/$1/ns/net" 2>/dev/null) == "$(stat -Lc %i "/run/netns/$2" 2>/dev/null)" ]]
 }
 
 # Wait until a TCP port answers inside a namespace (bounded).
@@ -161,6 +188,7 @@ gt_begin() {
   case $GT_STAGE in reconnaissance|exploitation|lateral-movement|exfiltration|command-and-control|denial-of-service|benign) ;;
     *) lab_die "unknown stage $GT_STAGE";; esac
   GT_SRC=$(gt_ep "$4"); GT_DST=$(gt_ep "$5")
+  GT_LOG=$LAB_RUN/logs/$GT_NAME.log   # scenario scripts send their tools' output here
   GT_START=$(lab_now)
   lab_log "scenario $GT_NAME ($GT_STAGE, $GT_TOOL): $4 -> $5"
 }

@@ -12,7 +12,7 @@
 set -euo pipefail
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$LAB_DIR/.." && pwd)
-MODE=short OUT=$REPO/lab-out SCENARIOS= INSTALL=0
+MODE=short OUT=$REPO/out/lab SCENARIOS= INSTALL=0
 while (($#)); do
   case $1 in
     --short|--demo|--full) MODE=${1#--} ;;
@@ -62,7 +62,9 @@ on_exit() {
   ((rc)) && lab_log "run failed (exit $rc); tearing down"
   # The services' and tools' logs, for whoever investigates a run.
   [[ -d $LAB_RUN/logs ]] && { rm -rf "$OUT/logs"; cp -r "$LAB_RUN/logs" "$OUT/logs"; }
+  local t=$SECONDS
   bash "$LAB_DIR/teardown.sh" || rc=1
+  lab_log "teardown took $((SECONDS - t)) s"
   ((rc)) || lab_log "done in $((SECONDS - T0)) s; outputs in $OUT"
   exit "$rc"
 }
@@ -135,6 +137,7 @@ cap_start pod-toolbox "${POD_NETNS[toolbox]}" eth0
 cap_start pod-legacy "${POD_NETNS[legacy]}" eth0
 cap_start pod-frontend-lo "${POD_NETNS[frontend]}" lo
 cap_wait
+lab_log "topology and captures up after $((SECONDS - T0)) s"
 cluster_certs
 cluster_services
 cluster_apps
@@ -158,7 +161,7 @@ cap_stop
 
 # A cluster-wide view without duplicates: node-2's bridge in full plus node-1's
 # bridge without packets that involve node-2 pods (node-2's bridge already has them).
-tshark -r "$OUT/captures/bridge-node-1.pcap" -Y '!(ip.addr == 10.244.2.0/24)' -w "$OUT/captures/.n1.pcap" -F pcap
+tcpdump -r "$OUT/captures/bridge-node-1.pcap" -Z root -w "$OUT/captures/.n1.pcap" "not net $NODE2_POD_CIDR" 2>/dev/null
 mergecap -F pcap -w "$OUT/cluster.pcap" "$OUT/captures/bridge-node-2.pcap" "$OUT/captures/.n1.pcap"
 rm -f "$OUT/captures/.n1.pcap"
 node "$FINALIZE" --run "$LAB_RUN" --out "$OUT" --mode "$MODE"

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Removes everything a lab run created, also after a crash or an interrupted run:
-# processes inside lab namespaces (found through `ip netns pids`), remembered
-# background pids, the namespaces themselves (which takes their links, bridges,
-# VXLAN devices and iptables rules with them), /etc/netns/hl-* and the run state.
-# Idempotent; touches only names with the lab prefix. Run as root.
+# processes inside lab namespaces, the namespaces themselves (which takes their
+# links, bridges, VXLAN devices and iptables rules with them), /etc/netns/hl-*
+# and the run state. Idempotent; touches only names with the lab prefix. Root.
 set -uo pipefail
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$LAB_DIR/lib.sh"
@@ -11,40 +10,39 @@ source "$LAB_DIR/lib.sh"
 
 lab_namespaces() { ip netns list 2>/dev/null | awk '{print $1}' | grep "^${LAB_PREFIX}" || true; }
 
-kill_ns_pids() { # signal
-  local ns pid
-  for ns in $(lab_namespaces); do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "-$1" "$pid" 2>/dev/null || true; done
-  done
+# The processes living in a lab namespace: those whose /proc/PID/ns/net is the
+# same namespace (inode) as a /run/netns/hl-* mount. This is what `ip netns pids`
+# does, for all namespaces with two stat calls instead of one process each.
+lab_ns_pids() {
+  local -A inodes=()
+  local ino path
+  while read -r ino path; do inodes[$ino]=1; done < <(stat -Lc '%i %n' /run/netns/${LAB_PREFIX}* 2>/dev/null)
+  ((${#inodes[@]})) || return 0
+  while read -r ino path; do
+    [[ -n ${inodes[$ino]:-} ]] || continue
+    path=${path#/proc/}; echo "${path%%/*}"
+  done < <(stat -Lc '%i %n' /proc/[0-9]*/ns/net 2>/dev/null)
 }
 
-# Captures first, with SIGINT, so tcpdump flushes its file.
+# Captures first, with SIGINT, so that tcpdump completes its file.
 if [[ -f $LAB_RUN/pids ]]; then
   while read -r pid ns name; do
-    [[ $name == cap-* ]] && kill -INT "$pid" 2>/dev/null || true
+    [[ $name == cap-* ]] && lab_pid_ours "$pid" "$ns" && kill -INT "$pid" 2>/dev/null || true
   done < "$LAB_RUN/pids"
   sleep 0.5
 fi
-kill_ns_pids TERM
-if [[ -f $LAB_RUN/pids ]]; then
-  while read -r pid ns name; do kill -TERM "$pid" 2>/dev/null || true; done < "$LAB_RUN/pids"
-fi
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-  left=0
-  for ns in $(lab_namespaces); do [[ -n $(ip netns pids "$ns" 2>/dev/null) ]] && left=1; done
-  ((left)) || break
-  sleep 0.2
-done
-kill_ns_pids KILL
-# Anything of the lab not inside a namespace (e.g. a killed `ip netns exec` parent).
-if [[ -f $LAB_RUN/pids ]]; then
-  while read -r pid ns name; do kill -KILL "$pid" 2>/dev/null || true; done < "$LAB_RUN/pids"
+pids=$(lab_ns_pids)
+if [[ -n $pids ]]; then
+  kill -TERM $pids 2>/dev/null
+  # One grace period, then KILL whatever is left.
+  for _ in 1 2 3 4 5; do sleep 0.2; pids=$(lab_ns_pids); [[ -n $pids ]] || break; done
+  [[ -n $pids ]] && kill -KILL $pids 2>/dev/null
 fi
 
-for ns in $(lab_namespaces); do
-  ip netns del "$ns" 2>/dev/null || { sleep 0.3; ip netns del "$ns" 2>/dev/null; } ||
-    echo "lab/teardown.sh: could not delete namespace $ns" >&2
-done
+ns_list=$(lab_namespaces)
+if [[ -n $ns_list ]]; then
+  printf 'netns del %s\n' $ns_list | ip -force -batch - 2>/dev/null
+fi
 rm -rf /etc/netns/${LAB_PREFIX}* 2>/dev/null
 rmdir /etc/netns 2>/dev/null || true
 rm -rf "$LAB_RUN"

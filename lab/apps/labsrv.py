@@ -30,6 +30,12 @@ class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def server_bind(self):
+        # HTTPServer.server_bind asks DNS for the bound address's name (getfqdn);
+        # skip it: lab servers only ever use lab addresses and need no name.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
 
 def serve(handler, bind, port, tls=None):
     srv = Server((bind, port), handler)

@@ -41,6 +41,12 @@ export interface AppTx {
    * record's protocol key (`http`, `dns`, `tls`, `ssh`) — Suricata's field names.
    */
   eve(): Record<string, unknown>;
+  /**
+   * Several EVE objects for one transaction, when the protocol logs it as
+   * several records (a DNS query with two questions is two records in
+   * Suricata 7). When present it is used instead of `eve()`.
+   */
+  eveRecords?(): Record<string, unknown>[];
 }
 
 /** What the pipeline gives a parser instance for its flow. */

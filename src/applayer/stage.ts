@@ -65,6 +65,8 @@ export interface AppLayerOptions {
   probeLimit: number;
   /** Anomaly records written per flow at most (the rest are only counted). */
   maxAnomaliesPerFlow: number;
+  /** Called with every transaction before it is written (e.g. to feed the DNS answer table). */
+  onTx?: (flow: Flow, tx: AppTx) => void;
 }
 
 /** Suricata's stats name of a protocol on a transport (`dns_udp`, `failed_tcp`, `http`). */
@@ -329,16 +331,16 @@ export class AppLayer {
     }
     rec.tx_id = tx.txId;
     rec.app_proto = flow.appProto ?? tx.proto;
-    let body: Record<string, unknown>;
+    let bodies: Record<string, unknown>[];
     try {
-      body = tx.eve();
+      this.opts.onTx?.(flow, tx);
+      bodies = tx.eveRecords ? tx.eveRecords() : [tx.eve()];
     } catch (err) {
       this.count(`harrier.app_layer.eve_exception.${tx.proto}`);
-      void err;
+      if (process.env.HARRIER_DEBUG) process.stderr.write(`harrier: ${tx.proto} transaction: ${String(err)}\n`);
       return;
     }
-    rec[tx.proto] = body;
-    this.write(rec);
+    for (const body of bodies) this.write({ ...rec, [tx.proto]: body });
   }
 
   emitEvent(app: FlowApp, name: string): void {

@@ -11,7 +11,19 @@
  */
 import { DECODER_EVENT_COUNT, DECODER_EVENT_NAMES } from './events.js';
 
-/** Plain counters, in id order (ids are positions; append only). */
+/**
+ * Plain counters, in id order (ids are positions; append only). Meanings that
+ * the name does not make obvious:
+ *   decoder.bytes          captured bytes (capLen) of all frames;
+ *   decoder.invalid        frames where a check stopped the decoding of some layer
+ *                          (the layers above it were kept when they were whole);
+ *   decoder.ipv4/ipv6      IP headers decoded, outer and inner, reassembled ones included;
+ *   decoder.not_ip         frames whose link layer carries no IP (ARP, LLDP, STP, PPP control);
+ *   decoder.max_pkt_size   the largest capLen seen (a maximum, not a count);
+ *   defrag.timeouts        datagrams dropped unfinished after `timeout`;
+ *   defrag.memcap_drops    fragments refused because the memcap was reached;
+ * and, added by Decoder.stats(): defrag.trackers and defrag.memuse (gauges).
+ */
 export const COUNTER_NAMES = [
   'decoder.pkts',
   'decoder.bytes',
@@ -51,6 +63,8 @@ export const COUNTER_NAMES = [
   'defrag.timeouts',
   'defrag.max_trackers_reached',
   'defrag.memcap_drops',
+  'decoder.pppoe',
+  'decoder.mpls',
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];
@@ -95,6 +109,8 @@ export const enum C {
   DEFRAG_TIMEOUTS,
   DEFRAG_MAX_TRACKERS,
   DEFRAG_MEMCAP_DROPS,
+  PPPOE,
+  MPLS,
   COUNT,
 }
 

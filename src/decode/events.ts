@@ -137,6 +137,10 @@ export const DECODER_EVENT_NAMES = [
   'decoder.ppp.wrong_type',
   'decoder.erspan.header_too_small',
   'decoder.erspan.unsupported_version',
+  'decoder.pppoe.pkt_too_small',
+  'decoder.pppoe.wrong_code',
+  'decoder.mpls.header_too_small',
+  'decoder.mpls.unknown_payload_type',
 ] as const;
 
 export type DecoderEventName = (typeof DECODER_EVENT_NAMES)[number];

@@ -16,6 +16,10 @@ import { TcpReassembler, type StreamSink } from '../stream/reassembler.js';
 import { flowRecord } from '../events/flow-event.js';
 import { eveStatsRecord, mergeCounters, type Counters } from '../events/stats.js';
 import type { EveSink } from '../output/eve-writer.js';
+import { AppLayer } from '../applayer/stage.js';
+import { APP_PARSERS, validateParsers } from '../applayer/registry.js';
+import { DnsAnswerTable, DnsTx } from '../applayer/dns/index.js';
+import { flowClientIp } from '../events/flow-event.js';
 import type { FlowTimeouts as ConfigTimeouts, HarrierConfig } from './config.js';
 import type { FlowTimeouts } from '../flow/config.js';
 
@@ -47,6 +51,9 @@ export class Pipeline implements FrameSink {
   readonly decoder: Decoder;
   readonly flows: FlowTable;
   readonly streams: TcpReassembler;
+  readonly app: AppLayer;
+  /** Per-client IP → name resolutions learned from DNS answers (for enrichment). */
+  readonly dnsAnswers = new DnsAnswerTable();
   private readonly eve: EveSink | undefined;
   private readonly statsInterval: number;
   private nextTick = 0;
@@ -81,6 +88,12 @@ export class Pipeline implements FrameSink {
       },
       { onFlowEnd: (f, reason) => this.flowEnded(f, reason) },
     );
+    validateParsers(APP_PARSERS);
+    this.app = new AppLayer(APP_PARSERS, (rec) => this.eve?.write(rec), {
+      onTx: (flow, tx) => {
+        if (tx instanceof DnsTx && tx.isResponse) this.dnsAnswers.addResponse(flowClientIp(flow), tx.message, tx.tsSec);
+      },
+    });
     const extra = out.stream;
     this.streams = new TcpReassembler(
       {
@@ -92,10 +105,12 @@ export class Pipeline implements FrameSink {
       {
         data: (flow, dir, buf, off, len) => {
           this.streamBytes += len;
+          this.app.tcpData(flow, dir, buf, off, len);
           extra?.data(flow, dir, buf, off, len);
         },
         gap: (flow, dir, len) => {
           this.streamGaps++;
+          this.app.tcpGap(flow, dir, len);
           extra?.gap(flow, dir, len);
         },
         end: (flow, dir) => extra?.end?.(flow, dir),
@@ -125,7 +140,10 @@ export class Pipeline implements FrameSink {
 
     if (!this.decoder.decode(pkt)) return;
     const flow = this.flows.handle(pkt);
-    if (flow !== null && pkt.proto === 6) this.streams.handle(flow, this.flows.lastDirection as 0 | 1, pkt);
+    if (flow === null) return;
+    this.app.setTime(tsSec, tsNsec);
+    if (pkt.proto === 6) this.streams.handle(flow, this.flows.lastDirection as 0 | 1, pkt);
+    else if (pkt.proto === 17 && pkt.payloadLen > 0) this.app.udpDatagram(flow, this.flows.lastDirection as 0 | 1, pkt.data, pkt.payloadOff, pkt.payloadLen);
   }
 
   /** Once per second of packet time: expire idle state, maybe write stats. */
@@ -141,7 +159,11 @@ export class Pipeline implements FrameSink {
   }
 
   private flowEnded(f: Flow, _reason: FlowEndReason): void {
+    // Order matters: the stream hands over what it still holds, the parser
+    // flushes its open transactions, and only then is the flow record written.
+    this.app.setTime(f.lastSec, f.lastNsec);
     if (f.proto === 6) this.streams.flowEnded(f);
+    this.app.flowEnd(f);
     this.flowsByProto.set(f.proto, (this.flowsByProto.get(f.proto) ?? 0) + 1);
     this.flowRecords++;
     this.eve?.write(flowRecord(f));
@@ -157,7 +179,7 @@ export class Pipeline implements FrameSink {
 
   /** All counters of every stage, flat, dotted names. */
   counters(): Counters {
-    return mergeCounters(this.decoder.stats(), this.flows.stats(), this.streams.stats(), {
+    return mergeCounters(this.decoder.stats(), this.flows.stats(), this.streams.stats(), this.app.stats(), {
       'harrier.stream.bytes_delivered': this.streamBytes,
       'harrier.stream.gaps': this.streamGaps,
     });

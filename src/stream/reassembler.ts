@@ -18,12 +18,16 @@
  *  - Sequence arithmetic is 32-bit with wrap-around: positions are compared
  *    as `(a - b) | 0`.
  *  - Gaps: when the other direction ACKs into held data (the receiver got
- *    bytes the capture missed), when the held data would exceed its bounds,
- *    or at flow end, the hole is reported with `sink.gap(len)` (counted as
- *    tcp.reassembly_gap) and delivery continues after it.
+ *    bytes the capture missed) or when the held data would exceed its
+ *    bounds, the hole is reported with `sink.gap(len)` (counted as
+ *    tcp.reassembly_gap) and delivery continues after it. At flow end or RST,
+ *    data still held behind a hole nobody ACKed is dropped and counted
+ *    (`flushHeldAtEnd` delivers it after a gap instead). This is what
+ *    `tshark -z follow,tcp,raw` shows: it prints "[N bytes missing in capture
+ *    file]" for an ACKed hole and leaves out data behind an unACKed one.
  *  - FIN: data at or beyond the FIN's sequence is not accepted; when every
  *    byte before it was delivered, `sink.end` is called. RST ends both
- *    directions (held data is flushed with gaps first); data carried on the
+ *    directions (held data treated as at flow end); data carried on the
  *    RST or sent after it is ignored and counted (Suricata also stops
  *    reassembling a reset session).
  *  - SYN with data: the data starts at ISN+1 and is delivered.
@@ -71,6 +75,12 @@ export interface StreamConfig {
   memcapBytes: number;
   /** Pick up sessions whose handshake was not seen. */
   midstream: boolean;
+  /**
+   * At flow end or RST, deliver held data that sits after a hole nobody
+   * ACKed (reporting the hole as a gap). Off by default: such data was never
+   * shown to be received, and `tshark -z follow` leaves it out as well.
+   */
+  flushHeldAtEnd: boolean;
 }
 
 export const DEFAULT_STREAM_CONFIG: Readonly<StreamConfig> = {
@@ -79,12 +89,16 @@ export const DEFAULT_STREAM_CONFIG: Readonly<StreamConfig> = {
   maxSegmentsPerStream: 4096,
   memcapBytes: 64 << 20,
   midstream: true,
+  flushHeldAtEnd: false,
 };
 
 /** Accounted overhead of one held segment (array slots + Buffer object). */
 export const SEGMENT_OVERHEAD = 96;
 /** Accounted cost of a direction's state object (measured order of magnitude). */
 export const STREAM_DIRECTION_COST = 160;
+
+/** A RST further than this from the expected sequence number is ignored (16 MiB, a generous scaled window). */
+const RST_WINDOW = 1 << 24;
 
 /** Segments further ahead than this are not plausible for any window (2^30). */
 const MAX_AHEAD = 0x40000000;
@@ -122,6 +136,9 @@ export class TcpReassembler {
   private cRst = 0;
   private cOutOfWindow = 0;
   private cIsnChange = 0;
+  private cEndDropped = 0;
+  private cRstInvalid = 0;
+  private cEndDroppedBytes = 0;
 
   constructor(cfg: Partial<StreamConfig> = {}, sink: StreamSink) {
     this.cfg = { ...DEFAULT_STREAM_CONFIG, ...cfg };
@@ -139,7 +156,13 @@ export class TcpReassembler {
     return this.segMem;
   }
 
+  /**
+   * One packet of a TCP flow, in direction `dir` as the flow table reported
+   * it. Packets that are not TCP (an ICMP error the table attributed to this
+   * flow) are ignored.
+   */
   handle(flow: Flow, dir: 0 | 1, pkt: Packet): void {
+    if (pkt.proto !== 6) return;
     const flags = pkt.tcpFlags;
     let st = (dir === 0 ? flow.toServerStream : flow.toClientStream) as StreamDirection | null;
     const other = (dir === 0 ? flow.toClientStream : flow.toServerStream) as StreamDirection | null;
@@ -190,6 +213,14 @@ export class TcpReassembler {
     }
 
     if (flags & RST) {
+      // A RST far outside the sender's sequence space cannot be accepted by
+      // the receiver; ignoring it keeps a blind spoofed RST from ending
+      // inspection (hosts check RSTs against the window: RFC 793, RFC 5961).
+      const d = (seq - st.nextSeq) | 0;
+      if (d > RST_WINDOW || d < -RST_WINDOW) {
+        this.cRstInvalid++;
+        return;
+      }
       this.cRst++;
       if (len > 0) {
         this.cAfterRst++;
@@ -216,7 +247,7 @@ export class TcpReassembler {
     if (st.finSeen && st.nextSeq === st.finSeq && st.holdSeq.length === 0) this.close(flow, dir, st);
   }
 
-  /** The flow ended: deliver what is held (reporting holes as gaps), end both directions, free memory. */
+  /** The flow ended: settle held data (see flushHeldAtEnd), end both directions, free memory. */
   flowEnded(flow: Flow): void {
     const a = flow.toServerStream as StreamDirection | null;
     const b = flow.toClientStream as StreamDirection | null;
@@ -251,8 +282,11 @@ export class TcpReassembler {
       'tcp.data_after_fin': this.cAfterFin,
       'tcp.data_after_rst': this.cAfterRst,
       'tcp.rst': this.cRst,
+      'tcp.rst_invalid': this.cRstInvalid,
       'tcp.seq_out_of_window': this.cOutOfWindow,
       'tcp.isn_change': this.cIsnChange,
+      'tcp.end_unacked_segments_dropped': this.cEndDropped,
+      'tcp.end_unacked_bytes_dropped': this.cEndDroppedBytes,
       'tcp.reassembly_memuse': this.segMem,
     };
   }
@@ -484,10 +518,22 @@ export class TcpReassembler {
     if (st.finSeen && st.nextSeq === st.finSeq && st.holdSeq.length === 0) this.close(flow, dir, st);
   }
 
-  /** End a direction: flush held data (holes become gaps), then report end. */
+  /** End a direction: flush or drop held data (see flushHeldAtEnd), then report end. */
   private finish(flow: Flow, dir: 0 | 1, st: StreamDirection): void {
     if (st.closed) return;
-    while (st.holdSeq.length > 0) this.skipHole(flow, dir, st);
+    if (this.cfg.flushHeldAtEnd) {
+      while (st.holdSeq.length > 0) this.skipHole(flow, dir, st);
+    } else if (st.holdSeq.length > 0) {
+      for (let i = 0; i < st.holdBuf.length; i++) {
+        const n = st.holdBuf[i].length;
+        this.cEndDroppedBytes += n;
+        this.segMem -= n + SEGMENT_OVERHEAD;
+      }
+      this.cEndDropped += st.holdSeq.length;
+      st.holdSeq.length = 0;
+      st.holdBuf.length = 0;
+      st.bufferedBytes = 0;
+    }
     this.close(flow, dir, st);
   }
 

@@ -64,6 +64,8 @@ test('grace period, IPv6 client spelling, queries and empty responses are ignore
   const t = new DnsAnswerTable({ graceSec: 5 });
   t.addResponse('2001:0DB8:0:0::1', POOL, 0);
   assert.ok(t.lookup('2001:db8::1', '203.0.113.7', 64) !== undefined);
+  // EVE's full IPv6 spelling finds the same entries.
+  assert.equal(t.lookup('2001:0db8:0000:0000:0000:0000:0000:0001', '2001:0db8:0000:0000:0000:0000:0000:0007', 64)?.name, 'pool.minexmr.com');
   assert.equal(t.lookup('2001:db8::1', '203.0.113.7', 66), undefined);
   assert.equal(t.addResponse('10.0.0.1', msg({ id: 3, questions: [{ name: 'x', type: 1, class: 1 }] }), 0), 0);
   assert.equal(t.addResponse('10.0.0.1', msg({ id: 3, qr: true, rcode: 3, questions: [{ name: 'x', type: 1, class: 1 }] }), 0), 0);
@@ -97,14 +99,16 @@ test('lookup speed (reported) with 65,536 pairs', () => {
     ips.push(ip);
     t.add(clients[i & 63], ip, { name: `h${i}.example`, cnames: [], resolvedAt: 0, expiresAt: 1e9 });
   }
-  const N = 500_000;
+  const N = 200_000;
   let hits = 0;
-  const t0 = process.hrtime.bigint();
+  // CPU time, not wall time: the test machine is shared.
+  const t0 = process.cpuUsage();
   for (let i = 0; i < N; i++) {
     const k = (i * 7919) & 65535;
     if (t.lookup(clients[k & 63], ips[k], 1) !== undefined) hits++;
   }
-  const ns = Number(process.hrtime.bigint() - t0) / N;
-  console.log(`# DnsAnswerTable.lookup: ${ns.toFixed(0)} ns (65,536 pairs, strings the caller already holds)`);
+  const c = process.cpuUsage(t0);
+  const ns = ((c.user + c.system) * 1000) / N;
+  console.log(`# DnsAnswerTable.lookup: ${ns.toFixed(0)} ns CPU (65,536 pairs, strings the caller already holds)`);
   assert.equal(hits, N);
 });

@@ -265,12 +265,14 @@ test('decode speed (reported): typical response', () => {
   const query = encodeDnsMessage({ id: 7, rd: true, questions: [{ name: 'api.service.example.com', type: 1, class: 1 }] });
   const N = 100_000;
   for (let i = 0; i < 20_000; i++) decodeDnsMessage(wire, 0, wire.length);
-  let t = process.hrtime.bigint();
+  // CPU time, not wall time: the test machine is shared.
+  const cpuNs = (c: NodeJS.CpuUsage): number => (c.user + c.system) * 1000;
+  let t = process.cpuUsage();
   for (let i = 0; i < N; i++) decodeDnsMessage(wire, 0, wire.length);
-  const resp = Number(process.hrtime.bigint() - t) / N;
-  t = process.hrtime.bigint();
+  const resp = cpuNs(process.cpuUsage(t)) / N;
+  t = process.cpuUsage();
   for (let i = 0; i < N; i++) decodeDnsMessage(query, 0, query.length);
-  const q = Number(process.hrtime.bigint() - t) / N;
-  console.log(`# dns decode: response (${wire.length} B, 3 answers + OPT) ${resp.toFixed(0)} ns/msg; query (${query.length} B) ${q.toFixed(0)} ns/msg`);
+  const q = cpuNs(process.cpuUsage(t)) / N;
+  console.log(`# dns decode: response (${wire.length} B, 3 answers + OPT) ${resp.toFixed(0)} ns/msg; query (${query.length} B) ${q.toFixed(0)} ns/msg (CPU)`);
   assert.ok(resp < 50_000, 'a response decodes in well under 50 µs');
 });

@@ -14,7 +14,9 @@ import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { sharedPath, skipWithoutProgram, skipWithoutShared } from '../support/shared.js';
 import { eveSchemaErrors } from '../support/eve-schema.js';
-import { type CapturedDns, captureRowsMany, getPath, runDnsOverCapture } from './dns-support.js';
+import { DnsAnswerTable } from '../../src/applayer/dns/answers.js';
+import { dnsTcpParser } from '../../src/applayer/dns/index.js';
+import { type CapturedDns, Collect, captureRowsMany, getPath, runDnsOverCapture } from './dns-support.js';
 
 const SV = 'suricata-verify/tests';
 const skip = skipWithoutShared(SV) || skipWithoutShared('eve-schema/suricata-7.0.4.schema.json') || skipWithoutProgram('tshark');
@@ -117,4 +119,49 @@ test('every record from real DNS captures validates against the Suricata 7.0.4 s
   console.log(`# ${n} dns records from ${all.size} captures validated`);
   assert.ok(n > 1000, `only ${n} records`);
   assert.deepEqual(bad, []);
+});
+
+test('answer table from a real capture: the client resolved www.suricata-ids.org via a CNAME', { skip }, () => {
+  const root = sharedPath(SV) as string;
+  const run = runs().get(join(root, 'cond-log-dns-dig', 'input.pcap'));
+  assert.ok(run !== undefined, 'cond-log-dns-dig capture');
+  const table = new DnsAnswerTable();
+  let last = 0;
+  for (const { tx, client } of run.txs) {
+    if (tx.isResponse) table.addResponse(client, tx.message, tx.tsSec);
+    last = tx.tsSec;
+  }
+  // Facts from the suricata-verify expectations of this capture (dns-udp-eve-dig).
+  for (const ip of ['192.0.78.24', '192.0.78.25']) {
+    const r = table.lookup('10.16.1.11', ip, last + 1);
+    assert.equal(r?.name, 'www.suricata-ids.org');
+    assert.deepEqual(r?.cnames, ['suricata-ids.org']);
+    assert.ok(Math.abs((r?.expiresAt ?? 0) - (last + 244)) < 1);
+  }
+  assert.equal(table.lookup('10.16.1.1', '192.0.78.24', last), undefined);
+});
+
+test('real DNS-over-TCP streams split at every byte give the same records', { skip }, () => {
+  const rows = captureRowsMany([join(sharedPath('pcaps/chrissanders') ?? '', 'dns_tcp.pcapng')])[0].filter((r) => r.proto === 'tcp');
+  assert.ok(rows.length > 0);
+  const client = rows[0].src;
+  const streams: [Buffer, Buffer] = [
+    Buffer.concat(rows.filter((r) => r.src === client).map((r) => r.payload)),
+    Buffer.concat(rows.filter((r) => r.src !== client).map((r) => r.payload)),
+  ];
+  const records = (cutDir: number, cut: number): string[] => {
+    const ctx = new Collect();
+    const st = dnsTcpParser.create(ctx);
+    for (const dir of [0, 1] as const) {
+      const s = streams[dir];
+      const at = dir === cutDir ? cut : s.length;
+      dnsTcpParser.parse(st, dir, s, 0, at, 0);
+      dnsTcpParser.parse(st, dir, s, at, s.length - at, 0);
+    }
+    assert.deepEqual(ctx.events, []);
+    return ctx.txs.map((t) => JSON.stringify(t.eve()));
+  };
+  const whole = records(-1, 0);
+  assert.ok(whole.length >= 2, `${whole.length} records`);
+  for (const dir of [0, 1]) for (let i = 0; i <= streams[dir].length; i++) assert.deepEqual(records(dir, i), whole, `dir ${dir} cut ${i}`);
 });

@@ -110,7 +110,7 @@ test(`fuzz: ${ITER} mutated conversations in random chunks never throw, hang or 
     txs += got.length;
   }
   const grown = (process.memoryUsage().heapUsed - heap0) / 1048576;
-  assert.ok(slowest < 2000, `slowest input took ${slowest.toFixed(1)} ms`);
+  assert.ok(slowest < 5000, `slowest input took ${slowest.toFixed(1)} ms`);
   assert.ok(grown < 256, `heap grew ${grown.toFixed(1)} MB`);
   assert.ok(txs > ITER / 4, `only ${txs} transactions: mutations too destructive to test much`);
   if (process.env.HARRIER_VERBOSE) console.log({ ITER, txs, events, abandons, slowestMs: slowest, heapGrowthMB: grown });

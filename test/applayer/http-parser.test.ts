@@ -286,6 +286,11 @@ test('anomalies become named events; the parser carries on', () => {
   assert.deepEqual(ev([[0, 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc']]),
     ['http.duplicate_content_length_field_in_request']);
   assert.deepEqual(ev([[0, 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 3\r\n\r\nabc']]), []);
+  // leading zeros are legal in lengths and chunk sizes (and a known evasion when parsers disagree)
+  const zeros = run(httpParser, [[0, 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 00000000000000000003\r\n\r\nabc' +
+    'POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0000000000000000000000002\r\nde\r\n000\r\n\r\n']]);
+  assert.deepEqual(zeros.events, []);
+  assert.deepEqual(zeros.txs.map((t) => s(t.requestBodyBytes)), ['abc', 'de']);
   assert.deepEqual(ev([[0, 'GET / HTTP/1.1\r\nHost: h\r\nNoColonHere\r\n\r\n']]), ['http.request_field_missing_colon']);
   assert.deepEqual(ev([[0, 'GET / HTTP/1.1\r\nHost: h\r\nBad Name: v\r\n\r\n']]), ['http.request_header_invalid']);
   assert.deepEqual(ev([[0, 'GET / HTTP/1.1\r\nHost : h\r\n\r\n']]), ['http.request_header_invalid']);

@@ -80,7 +80,7 @@ test('JA3 and JA4 of a published Chrome ClientHello, GREASE ignored', () => {
     assert.ok(tx);
     assert.equal(tx.data.ja3, CHROME.ja3);
     assert.equal(tx.ja3Hash, CHROME.ja3Hash);
-    assert.equal(tx.data.ja4, CHROME.ja4);
+    assert.equal(tx.ja4, CHROME.ja4);
     assert.equal(tx.data.sni, 'tls.browserleaks.com');
     assert.deepEqual(tx.data.clientAlpns, ['h2', 'http/1.1']);
     assert.equal(tx.data.clientVersion, 0x0303);
@@ -88,7 +88,7 @@ test('JA3 and JA4 of a published Chrome ClientHello, GREASE ignored', () => {
 });
 
 test('JA4 rules: SNI flag, ALPN characters, counts, empty lists', () => {
-  const ja4Of = (h: Buffer): string => txOf([c(0, record(22, h))]).tx!.data.ja4!;
+  const ja4Of = (h: Buffer): string => txOf([c(0, record(22, h))]).tx!.ja4!;
   // No SNI extension → 'i'; SNI/ALPN are counted in a but left out of c.
   const noSni = ja4Of(chromeHello({ sni: null }));
   assert.equal(noSni.slice(0, 10), 't13i1515h2');

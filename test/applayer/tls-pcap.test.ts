@@ -2,22 +2,32 @@
  * TLS parser on real captures: Suricata's own regression suite
  * (suricata-verify) states what Suricata logs in `tls` records for its TLS
  * pcaps; every such expectation on tls.* fields is checked against our
- * transactions (same count of matching transactions), and tshark's JA3,
- * JA3S, SNI and certificate bytes are compared per TCP stream.
+ * transactions (same count of matching transactions). tshark comparisons
+ * live in tls-tshark.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { createTlsParser, probeTls, type TlsTx } from '../../src/applayer/tls/index.js';
 import { Probe } from '../../src/applayer/parser.js';
-import { readTcpStreams, runStream, type TcpStream } from './tls-support.js';
-import { sharedPath, skipWithoutProgram, skipWithoutShared } from '../support/shared.js';
+import { runStream, type TcpStream } from './tls-support.js';
+import { readCaptureStreams } from './tls-pcapfile.js';
+import { sharedPath, skipWithoutShared } from '../support/shared.js';
 
 const SV = 'suricata-verify/tests';
-const skip = skipWithoutShared(SV) || skipWithoutProgram('tshark');
+const skip = skipWithoutShared(SV);
+
+/**
+ * Expectations we knowingly do not meet, with the reason.
+ * - bug-5713-02-ja4: Suricata 8 hashes JA4_c with a trailing '_' when there
+ *   are no signature algorithms; the JA4 spec (and FoxIO, ja4 issue #146)
+ *   says the string then ends without the underscore. We follow the spec.
+ */
+const KNOWN_DEVIATIONS = new Set(['bug-5713-02-ja4']);
+/** Fields outside this parser's scope (Suricata 8 handshake dumps, STARTTLS origin). */
+const OUT_OF_SCOPE = /^tls\.(client_handshake|server_handshake|from_proto)/;
 
 /** Flatten an EVE object the way suricata-verify addresses fields: a.b, a[0]. */
 function flatten(o: unknown, prefix: string, out: Map<string, unknown>): void {
@@ -57,11 +67,12 @@ function loadCases(root: string): Case[] {
       const keys = Object.keys(f.match);
       if (!keys.some((k) => k.startsWith('tls.'))) continue;
       if (!keys.every((k) => k.startsWith('tls.') || ENVELOPE.has(k))) continue;
+      if (keys.some((k) => OUT_OF_SCOPE.test(k))) continue;
       const match: Record<string, unknown> = {};
       for (const k of keys) if (k.startsWith('tls.')) match[k] = f.match[k];
       filters.push({ count: f.count, match });
     }
-    if (filters.length > 0) cases.push({ name: d, pcap, filters });
+    if (filters.length > 0 && !KNOWN_DEVIATIONS.has(d)) cases.push({ name: d, pcap, filters });
   }
   return cases;
 }
@@ -69,36 +80,26 @@ function loadCases(root: string): Case[] {
 const decl = createTlsParser({ eve: { ja4: true, alpn: true, subjectaltname: true, client: true } });
 
 /** Streams that start as TLS (STARTTLS and CONNECT upgrades are the pipeline's business). */
-function tlsStreams(streams: Map<number, TcpStream>): TcpStream[] {
+function tlsStreams(streams: Iterable<TcpStream>): TcpStream[] {
   const out: TcpStream[] = [];
-  for (const s of streams.values()) {
+  for (const s of streams) {
     const first = s.chunks.find((c) => c.data !== null);
     if (first?.data && probeTls(first.dir, first.data, 0, first.data.length) === Probe.YES) out.push(s);
   }
   return out;
 }
 
-test('suricata-verify TLS expectations and tshark fields', { skip, timeout: 120_000 }, async (t) => {
+test('suricata-verify TLS expectations', { skip }, async (t) => {
   const cases = loadCases(sharedPath(SV)!);
   assert.ok(cases.length >= 15, `found ${cases.length} suricata-verify TLS cases`);
   let compared = 0;
   for (const cs of cases) {
-    await t.test(cs.name, async () => {
-      const streams = tlsStreams(await readTcpStreams(cs.pcap));
+    await t.test(cs.name, () => {
       const flat: Map<string, unknown>[] = [];
-      for (const s of streams) {
+      for (const s of tlsStreams(readCaptureStreams(cs.pcap))) {
         const ctx = runStream(decl, s.chunks);
         assert.ok(ctx.txs.length <= 1, 'one transaction per flow');
         const tx = ctx.txs[0] as TlsTx | undefined;
-        // tshark's view of the same stream.
-        if (s.ja3.length > 0) assert.equal(tx?.ja3Hash, s.ja3[0], `stream ${s.id} ja3 (${s.ja3Full[0]})`);
-        if (s.ja3s.length > 0) assert.equal(tx?.ja3sHash, s.ja3s[s.ja3s.length - 1], `stream ${s.id} ja3s`);
-        if (s.sni.length > 0) assert.equal(tx?.data.sni, s.sni[0], `stream ${s.id} sni`);
-        const srvCert = s.certs.find((c) => c.dir !== s.chunks.find((x) => x.data !== null)!.dir);
-        if (srvCert !== undefined && tx?.data.serverCert) {
-          const fp = createHash('sha1').update(Buffer.from(srvCert.hex, 'hex')).digest('hex').match(/../g)!.join(':');
-          assert.equal(tx.data.serverCert.fingerprint, fp, `stream ${s.id} certificate`);
-        }
         if (tx !== undefined) {
           const m = new Map<string, unknown>();
           flatten(tx.eve(), 'tls', m);
@@ -112,5 +113,5 @@ test('suricata-verify TLS expectations and tshark fields', { skip, timeout: 120_
       }
     });
   }
-  assert.ok(compared >= 20, `${compared} expectations compared`);
+  assert.ok(compared >= 30, `${compared} expectations compared`);
 });

@@ -62,6 +62,8 @@ function handBuilt(): Seed[] {
     eth(0x0800, ipv4({ proto: 17, id: 9, fragOff: 64, payload: l4.subarray(64) })),
     eth(0x0800, ipv4({ proto: 1, payload: icmp4(3, 3, Buffer.concat([Buffer.alloc(4), inner.subarray(14, 14 + 28)])) })),
     eth(0x0800, ipv4({ proto: 6, options: Buffer.from([0x44, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0]), payload: tcp({}) }), [[0x88a8, 5], [0x8100, 6]]),
+    eth(0x8864, Buffer.concat([Buffer.from([0x11, 0, 0, 1, 0, 50]), Buffer.from([0, 0x21]), inner.subarray(14, 62)])),
+    eth(0x8847, Buffer.concat([Buffer.from([0, 6, 0x41, 0x40]), inner.subarray(14)])),
   ];
   return list.map((data) => ({ data, linkType: 1 }));
 }
@@ -148,6 +150,13 @@ test(`decoder fuzz: ${ITERATIONS} mutated packets, no exception, bounded memory 
       assert.ok(pkt.ipVersion === 4 || pkt.ipVersion === 6, `iteration ${i}: ok without an IP layer`);
       assert.ok(pkt.payloadOff >= 0 && pkt.payloadLen >= 0 && pkt.payloadOff + pkt.payloadLen <= pkt.data.length, `iteration ${i}: payload out of bounds`);
       assert.ok(pkt.l3Off + pkt.l3Len <= pkt.data.length, `iteration ${i}: l3 out of bounds`);
+      if (!pkt.reassembled) {
+        // Nothing the decoder reports may reach past the captured frame into the bytes around it.
+        const end = pad + data.length;
+        assert.ok(pkt.payloadOff >= pad && pkt.payloadOff + pkt.payloadLen <= end, `iteration ${i}: payload outside the frame (lt ${lt}, pad ${pad}, payload ${pkt.payloadOff}+${pkt.payloadLen}, frame ${data.toString('hex')})`);
+        assert.ok(pkt.l3Off >= pad && pkt.l3Off + pkt.l3Len <= end, `iteration ${i}: l3 outside the frame`);
+        assert.ok(pkt.l4Off <= end, `iteration ${i}: l4 outside the frame`);
+      }
     }
     assert.ok(pkt.eventCount <= pkt.events.length);
     if ((i & 1023) === 0) {

@@ -547,3 +547,27 @@ test('maxLayers stops deep nesting with decoder.too_many_layers', () => {
   assert.equal(d.stats()['decoder.too_many_layers'], 1);
   assert.equal(d.stats()['decoder.event.too_many_layers'], 1);
 });
+
+test('PPPoE session and MPLS carry IP', () => {
+  const d = new Decoder();
+  const ip = ipv4({ proto: 17, payload: udp({ dport: 53 }) });
+  const ppp = Buffer.concat([Buffer.from([0x00, 0x21]), ip]);
+  const pppoeHdr = Buffer.from([0x11, 0x00, 0x12, 0x34, ppp.length >> 8, ppp.length & 0xff]);
+  let r = decodeFrame(d, eth(0x8864, Buffer.concat([pppoeHdr, ppp, Buffer.alloc(6)])));
+  assert.equal(r.ok, true);
+  assert.equal(r.pkt.dport, 53);
+  r = decodeFrame(d, eth(0x8864, Buffer.from([0x11, 0x09, 0, 0, 0, 0, 0, 0])));
+  assert.deepEqual(events(r.pkt), ['decoder.pppoe.wrong_code']);
+  // Two labels (100, then 200 bottom-of-stack), IPv4 payload found by its version nibble.
+  const stack = Buffer.from([0x00, 0x06, 0x40, 0x40, 0x00, 0x0c, 0x81, 0x40]);
+  r = decodeFrame(d, eth(0x8847, Buffer.concat([stack, ip])));
+  assert.equal(r.ok, true);
+  assert.equal(r.pkt.dport, 53);
+  r = decodeFrame(d, eth(0x8847, Buffer.from([0x00, 0x06, 0x40])));
+  assert.deepEqual(events(r.pkt), ['decoder.mpls.header_too_small']);
+  r = decodeFrame(d, eth(0x8847, Buffer.concat([Buffer.from([0x00, 0x06, 0x41, 0x40]), Buffer.alloc(20)])));
+  assert.deepEqual(events(r.pkt), ['decoder.mpls.unknown_payload_type']);
+  const s = d.stats();
+  assert.equal(s['decoder.pppoe'], 2);
+  assert.equal(s['decoder.mpls'], 3);
+});

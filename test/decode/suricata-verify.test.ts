@@ -115,3 +115,9 @@ svTest('defrag bug-6942: 1024 GRE/PPP fragments reassemble to one UDP datagram w
 svTest('ipv4-truncated: the truncated datagram raises ipv4.trunc_pkt', 'ipv4-truncated/truncated.pcap', ({ rows }) => {
   assert.deepEqual(rows.map((r) => r.events), [['decoder.ipv4.trunc_pkt']]);
 });
+
+svTest('pppoe: discovery and PPP control traffic raise no decoder event', 'pppoe/input.pcap', ({ rows, stats }) => {
+  assert.deepEqual(rows.flatMap((r) => r.events), []);
+  assert.equal(stats['decoder.pppoe'], 27); // the session-stage frames (tshark: pppoes)
+  assert.ok(rows.every((r) => !r.ok));
+});

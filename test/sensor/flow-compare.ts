@@ -40,9 +40,40 @@ export const WHY = {
   tunnelInner: 'frame: tunnel inner layer not decoded by harrier',
   /** An IP fragment Harrier could not reassemble (held at the end, or snapped) while tshark reassembled or dissected it. */
   fragment: 'frame: ip fragment not reassembled',
+  /**
+   * tshark's stream of one 5-tuple was split by an application dissector that
+   * creates its own conversations (RTP/RTCP/T.38 set up by SDP or Skinny,
+   * SNMP, HART-IP, VNC): a new stream index with no SYN and no idle gap.
+   * Only the dissectors in SPLITTING_DISSECTORS are accepted.
+   */
+  tsharkDissectorSplit: 'split: tshark dissector-created conversation',
+  /** A tshark conversation whose endpoint is a wildcard (set up by SDP) holds frames of several 5-tuples; Harrier keys each exactly. */
+  tsharkWildcard: 'frame: tshark wildcard conversation spans several 5-tuples',
+  /** Frames in an encapsulation Harrier does not decode (listed in UNSUPPORTED_ENCAPS), dropped without a decoder event. */
+  unsupportedEncap: 'frame: encapsulation harrier does not decode',
+  /**
+   * HARRIER DEFECT (kept visible, asserted separately): a packet whose TCP/UDP
+   * header failed decoding (decoder.tcp.hlen_too_small, …) is still counted,
+   * in a flow with ports 0; Suricata creates no flow for it.
+   */
+  invalidL4Counted: 'DEFECT: packet with invalid TCP/UDP header counted in a port-0 flow',
   /** Bytes: tshark's conv shows frame (wire) length, Harrier captured length as Suricata; the two differ for snapped frames. Numbers agree on captured length. */
   snaplen: 'bytes: wire length vs captured length (snaplen)',
 } as const;
+
+/** Application protocols (tshark names) whose dissectors start new conversations on a 5-tuple. */
+export const SPLITTING_DISSECTORS: readonly string[] = ['rtp', 'rtcp', 't38', 'snmp', 'hart_ip', 'vnc'];
+
+/** Encapsulations (tshark names) Harrier's decoder does not handle: PPPoE session, Cisco FabricPath. */
+export const UNSUPPORTED_ENCAPS: readonly string[] = ['pppoes', 'cfp'];
+
+function l4Error(ev: readonly string[] | undefined): boolean {
+  return ev !== undefined && ev.some((e) => e.startsWith('decoder.tcp.') || e.startsWith('decoder.udp.'));
+}
+
+function portZero(f: HarrierFlow): boolean {
+  return f.client.endsWith(':0') && f.server.endsWith(':0');
+}
 
 export interface TimeoutTable {
   tcp: { new: number; established: number; closed: number };
@@ -121,6 +152,8 @@ export function compareFile(name: string, frames: readonly TsFrame[], h: Harrier
     if (s === undefined) reasons.set(node, (s = new Set()));
     s.add(why);
   };
+  /** Marks a node whose difference is already listed as unexplained (its numbers are not compared again). */
+  const BAD = '\u0000unexplained';
   const flowOfFrame = (i: number): HarrierFlow | undefined => {
     const id = h.flowOf[i];
     return id < 0 ? undefined : h.flows.get(id);
@@ -133,11 +166,17 @@ export function compareFile(name: string, frames: readonly TsFrame[], h: Harrier
       const i = c.frames[k];
       const fr = frames[i];
       const hf = flowOfFrame(i);
+      const mine = fr.layers.find((l) => l.tapped && l.proto === c.proto && l.stream === c.stream);
+      if (hf !== undefined && hf.key !== c.key && mine !== undefined && hf.key === layerKey(mine)) {
+        // The frame's own 5-tuple is Harrier's flow; tshark's conversation was keyed by another (wildcard) one.
+        uf.union(convNode[ci], flowNode.get(hf.flowId) as number);
+        note(convNode[ci], WHY.tsharkWildcard);
+        continue;
+      }
       if (hf !== undefined && hf.key === c.key) {
         uf.union(convNode[ci], flowNode.get(hf.flowId) as number);
         // Orientation: the frame's sender must be the side Harrier says it is.
-        const layer = fr.layers.find((l) => l.tapped && l.proto === c.proto && l.stream === c.stream);
-        if (layer !== undefined && hf.client !== hf.server) {
+        if (mine !== undefined && hf.client !== hf.server) {
           const sender = c.dirs[k] === 0 ? c.a : c.b;
           const expected = h.dirOf[i] === 0 ? hf.client : hf.server;
           if (sender !== expected) unexplained.push(`${name}: frame ${i + 1}: harrier direction ${h.dirOf[i]} but sender ${sender} (flow ${hf.client} -> ${hf.server})`);
@@ -152,15 +191,24 @@ export function compareFile(name: string, frames: readonly TsFrame[], h: Harrier
         const ev = h.eventsOf.get(i);
         if (ev !== undefined && ev.length > 0) note(convNode[ci], `${WHY.decoderEvent} ${[...new Set(ev)].sort().join('+')}`);
         else if (h.fragOf[i] === 1) note(convNode[ci], WHY.fragment);
-        else unexplained.push(`${name}: frame ${i + 1} (${fr.protocols}) is in tshark ${c.proto === 6 ? 'tcp' : 'udp'} ${c.a} <-> ${c.b} but in no harrier flow, no decoder event`);
+        else if (h.protoOf[i] === 0 && fr.protocols.split(':').some((p) => UNSUPPORTED_ENCAPS.includes(p))) {
+          note(convNode[ci], `${WHY.unsupportedEncap} (${fr.protocols.split(':').filter((p) => UNSUPPORTED_ENCAPS.includes(p)).join('+')})`);
+        }
+        else {
+          note(convNode[ci], BAD);
+          unexplained.push(`${name}: frame ${i + 1} (${fr.protocols}) is in tshark ${c.proto === 6 ? 'tcp' : 'udp'} ${c.a} <-> ${c.b} but in no harrier flow, no decoder event`);
+        }
         continue;
       }
       // Counted by Harrier in a flow with another 5-tuple: another layer of the same frame?
-      const mine = fr.layers.find((l) => l.proto === c.proto && l.stream === c.stream);
       const other = fr.layers.find((l) => l !== mine && hf.key === layerKey(l));
-      if (mine !== undefined && other !== undefined && other.depth > mine.depth && hf.tunnel) note(convNode[ci], WHY.tunnelOuter);
+      if (portZero(hf) && l4Error(h.eventsOf.get(i))) note(convNode[ci], WHY.invalidL4Counted);
+      else if (mine !== undefined && other !== undefined && other.depth > mine.depth && hf.tunnel) note(convNode[ci], WHY.tunnelOuter);
       else if (mine !== undefined && other !== undefined && other.depth < mine.depth && !hf.tunnel) note(convNode[ci], WHY.tunnelInner);
-      else unexplained.push(`${name}: frame ${i + 1} (${fr.protocols}) is in tshark ${c.key} but harrier counted it in ${hf.key}`);
+      else {
+        note(convNode[ci], BAD);
+        unexplained.push(`${name}: frame ${i + 1} (${fr.protocols}) is in tshark ${c.key} but harrier counted it in ${hf.key}`);
+      }
     }
   }
 
@@ -182,10 +230,13 @@ export function compareFile(name: string, frames: readonly TsFrame[], h: Harrier
     if (fr.layers.some((l) => l.tapped && layerKey(l) === hf.key)) continue;
     const node = flowNode.get(hf.flowId) as number;
     if (h.protoOf[i] === 1 || h.protoOf[i] === 58) note(node, WHY.icmpError);
-    else if (hf.tunnel && fr.layers.some((l) => l.tapped) && !fr.layers.some((l) => layerKey(l) === hf.key)) {
-      // tshark stopped at an outer layer: the inner flow Harrier decoded is a tunnel tshark does not follow.
-      unexplained.push(`${name}: frame ${i + 1} (${fr.protocols}): harrier decoded tunnel flow ${hf.key} that tshark does not show`);
-    } else unexplained.push(`${name}: frame ${i + 1} (${fr.protocols}): harrier counted it in ${hf.key}, tshark in no conversation of that 5-tuple`);
+    else if (portZero(hf) && l4Error(h.eventsOf.get(i))) note(node, WHY.invalidL4Counted);
+    else if (fr.layers.some((l) => l.tapped && l.proto === hf.proto && h.flows.get(h.flowOf[i]) === hf) && wildcardHolds(frames, i, hf.key)) {
+      note(node, WHY.tsharkWildcard);
+    } else {
+      note(node, BAD);
+      unexplained.push(`${name}: frame ${i + 1} (${fr.protocols}): harrier counted it in ${hf.key}, tshark in no conversation of that 5-tuple`);
+    }
   }
 
   // Harrier's EVE numbers must be the sum of the frames it counted: otherwise the
@@ -214,10 +265,13 @@ export function compareFile(name: string, frames: readonly TsFrame[], h: Harrier
   const explained = new Map<string, number>();
   let agreements = 0;
   for (const { convs: cs, flows: fs, why } of comps.values()) {
+    if (why.has(BAD)) continue;
     // Several Harrier flows for one 5-tuple: each boundary needs its reason.
     if (fs.length > 1) {
-      const sorted = fs.slice().sort((x, y) => x.first - y.first);
+      // Flows of different 5-tuples meet in one component only through a wildcard conversation (noted above).
+      const sorted = fs.slice().sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : x.first - y.first));
       for (let k = 1; k < sorted.length; k++) {
+        if (sorted[k].key !== sorted[k - 1].key) continue;
         const a = sorted[k - 1];
         const b = sorted[k];
         if (a.vlan !== b.vlan) why.add(WHY.vlan);
@@ -232,6 +286,7 @@ export function compareFile(name: string, frames: readonly TsFrame[], h: Harrier
         const c = sorted[k];
         const first = frames[c.frames[0]];
         if (c.proto === 6 && first.tcpFlags >= 0 && (first.tcpFlags & 0x12) === 0x02) why.add(WHY.tsharkReuse);
+        else if (splitByDissector(frames, sorted[k - 1], c)) why.add(WHY.tsharkDissectorSplit);
         else unexplained.push(`${name}: tshark has two conversations ${c.key} (streams ${sorted[k - 1].stream}, ${c.stream}) in one harrier flow, the second not starting with a SYN`);
       }
     }
@@ -267,6 +322,19 @@ export function compareFile(name: string, frames: readonly TsFrame[], h: Harrier
 
 function layerKey(l: { proto: number; src: string; dst: string; sport: number; dport: number }): string {
   return convKey(l.proto, endpoint(l.src, l.sport), endpoint(l.dst, l.dport));
+}
+
+/** The frame's tapped layer is in a conversation keyed by another 5-tuple whose own 5-tuple is `key` (see WHY.tsharkWildcard). */
+function wildcardHolds(frames: readonly TsFrame[], i: number, key: string): boolean {
+  return frames[i].layers.some((l) => l.tapped && layerKey(l) === key);
+}
+
+/** The later stream begins, or the earlier one ends, on a frame of a dissector that makes its own conversations. */
+function splitByDissector(frames: readonly TsFrame[], prev: TsConversation, next: TsConversation): boolean {
+  const app = (i: number): string[] => frames[i].protocols.split(':');
+  const firstNext = app(next.frames[0]);
+  const lastPrev = app(prev.frames[prev.frames.length - 1]);
+  return [...firstNext, ...lastPrev].some((p) => SPLITTING_DISSECTORS.includes(p));
 }
 
 function startsWithSyn(frames: readonly TsFrame[], h: HarrierFrames, flowId: number): boolean {

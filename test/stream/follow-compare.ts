@@ -77,7 +77,12 @@ function endpointOf(addr: string, port: number): string {
   return `${addr}:${port}`;
 }
 
-export function compareWithTshark(file: string, maxStreams = 200): CompareResult {
+/**
+ * Compare every TCP stream of `file` (at most `maxStreams`). With
+ * `followFirst` > 0, only streams 0..followFirst-1 are followed, in the same
+ * tshark run that lists the packets.
+ */
+export function compareWithTshark(file: string, maxStreams = 200, followFirst = 0): CompareResult {
   const fields = [
     'frame.time_epoch',
     'frame.cap_len',
@@ -93,10 +98,20 @@ export function compareWithTshark(file: string, maxStreams = 200): CompareResult
     'tcp.payload',
     'tcp.stream',
   ];
-  const list = tshark([
-    '-r', file, '-n', '-Y', 'tcp && !icmp && !icmpv6', '-T', 'fields', '-E', 'separator=/t',
-    ...fields.flatMap((f) => ['-e', f]),
-  ]);
+  // One tshark run when the caller bounds the stream ids to follow (tshark
+  // starts slowly), two otherwise: list packets, then follow the streams seen.
+  const listArgs = ['-r', file, '-n', '-Y', 'tcp && !icmp && !icmpv6', '-T', 'fields', '-E', 'separator=/t', ...fields.flatMap((f) => ['-e', f])];
+  let list: string;
+  let followed: Map<number, { node0: string; bytes: [string, string] }> | null = null;
+  if (followFirst > 0) {
+    const ids = Array.from({ length: followFirst }, (_, i) => i);
+    const out = tshark([...listArgs, ...ids.flatMap((id) => ['-z', `follow,tcp,raw,${id}`])]);
+    const cut = out.indexOf('\n===================');
+    list = cut < 0 ? out : out.slice(0, cut);
+    followed = parseFollow(cut < 0 ? '' : out.slice(cut));
+  } else {
+    list = tshark(listArgs);
+  }
 
   const flowBytes = new Map<Flow, [Buffer[], Buffer[]]>();
   let gaps = 0;
@@ -178,12 +193,13 @@ export function compareWithTshark(file: string, maxStreams = 200): CompareResult
   }
   table.flushAll();
 
-  const ids = [...streamFlows.keys()].sort((a, b) => a - b).slice(0, maxStreams);
+  let ids = [...streamFlows.keys()].sort((a, b) => a - b).slice(0, maxStreams);
+  if (followFirst > 0) ids = ids.filter((id) => id < followFirst);
   const res: CompareResult = { file, streams: streamFlows.size, compared: 0, matched: 0, unmapped: 0, mismatches: [], gaps };
   const CHUNK = 50;
   for (let i = 0; i < ids.length; i += CHUNK) {
     const part = ids.slice(i, i + CHUNK);
-    const out = parseFollow(tshark(['-r', file, '-n', '-q', ...part.flatMap((id) => ['-z', `follow,tcp,raw,${id}`])]));
+    const out = followed ?? parseFollow(tshark(['-r', file, '-n', '-q', ...part.flatMap((id) => ['-z', `follow,tcp,raw,${id}`])]));
     for (const id of part) {
       const flows = streamFlows.get(id)!;
       const t = out.get(id);

@@ -154,8 +154,23 @@ test('a hole the receiver ACKs past is reported as a gap and delivery continues'
   assert.equal(c.r.stats()['tcp.reassembly_gap_bytes'], 6);
 });
 
-test('flow end flushes held data with gaps and ends both directions once', () => {
+test('flow end drops data held behind an unACKed hole, ends both directions once', () => {
   const c = new Conn().open();
+  c.data(0, 0, 'ab');
+  c.data(0, 5, 'fg');
+  c.data(1, 3, 'xyz');
+  c.end();
+  assert.deepEqual(c.sink.log[0], ['d2']);
+  assert.deepEqual(c.sink.log[1], []);
+  assert.deepEqual(c.sink.ends, [1, 1]);
+  assert.equal(c.r.memuse, 0);
+  assert.equal(c.r.stats()['tcp.end_unacked_segments_dropped'], 2);
+  assert.equal(c.r.stats()['tcp.end_unacked_bytes_dropped'], 5);
+  assert.equal(c.r.stats()['tcp.reassembly_memuse'], 0);
+});
+
+test('flushHeldAtEnd: flow end delivers held data with gaps and ends both directions once', () => {
+  const c = new Conn({ flushHeldAtEnd: true }).open();
   c.data(0, 0, 'ab');
   c.data(0, 5, 'fg');
   c.data(0, 10, 'kl');
@@ -199,12 +214,24 @@ test('RST ends both directions; data on or after it is ignored', () => {
   c.data(1, 4, 'held'); // server bytes 0..3 missing
   c.pkt(1, F.RST | F.ACK, c.isnS + 1, c.isnC + 4, 'rstdata');
   assert.deepEqual(c.sink.ends, [1, 1]);
-  assert.deepEqual(c.sink.log[1], ['g4', 'd4']);
+  assert.deepEqual(c.sink.log[1], []); // held behind an unACKed hole: dropped
   c.data(0, 3, 'more');
   assert.equal(c.sink.text(0), 'req');
   const st = c.r.stats();
   assert.equal(st['tcp.rst'], 1);
   assert.equal(st['tcp.data_after_rst'], 2);
+});
+
+test('a RST far outside the sequence space is ignored', () => {
+  const c = new Conn().open();
+  c.data(0, 0, 'abc');
+  c.pkt(1, F.RST, c.isnS + 1 + 0x40000000, 0);
+  c.data(0, 3, 'def');
+  assert.equal(c.sink.text(0), 'abcdef');
+  assert.deepEqual(c.sink.ends, [0, 0]);
+  assert.equal(c.r.stats()['tcp.rst_invalid'], 1);
+  c.pkt(1, F.RST, c.isnS + 1, 0);
+  assert.deepEqual(c.sink.ends, [1, 1]);
 });
 
 test('mid-stream pick-up starts at the first sequence seen; midstream off ignores it', () => {
@@ -229,7 +256,7 @@ test('a new SYN with another ISN before any data restarts the direction', () => 
 });
 
 test('per-stream bound: overflowing held data gives up the oldest hole as a gap', () => {
-  const c = new Conn({ maxSegmentBytesPerStream: 20 }).open();
+  const c = new Conn({ maxSegmentBytesPerStream: 20, flushHeldAtEnd: true }).open();
   c.data(0, 10, 'x'.repeat(10)); // hole 0..9
   c.data(0, 30, 'y'.repeat(10)); // hole 20..29; held 20 bytes
   c.data(0, 50, 'z'.repeat(5)); // does not fit: give up the first hole

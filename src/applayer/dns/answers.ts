@@ -15,9 +15,9 @@
  * entries sit on an intrusive doubly-linked LRU list (insert, hit and evict
  * are O(1)). Memory is bounded by `maxEntries` (client, IP) pairs, each
  * remembering at most `maxNamesPerPair` names; evictions are counted.
- * Names are stored lowercased. IPs are compared as text: give canonical
- * spellings (dotted quad; RFC 5952 for IPv6, as Node and EVE print them —
- * `canonicalIp()` in address.ts converts others).
+ * Names are stored lowercased. Addresses are keyed as text in canonical
+ * form (dotted quad; RFC 5952 for IPv6); IPv6 given in any other spelling
+ * (EVE's full form `2001:0db8:0000:…`) is canonicalised on the way in.
  */
 import { canonicalIp } from './address.js';
 import type { DnsMessage } from './codec.js';
@@ -87,7 +87,7 @@ export class DnsAnswerTable {
    */
   addResponse(clientIp: string, msg: DnsMessage, tsSec: number): number {
     if (!msg.qr || msg.answers.length === 0) return 0;
-    const client = canonicalIp(clientIp);
+    const client = clientIp;
     const qname = msg.questions.length > 0 ? msg.questions[0].name.toLowerCase() : '';
     let cnames: Map<string, { target: string; ttl: number }> | null = null;
     for (const rr of msg.answers) {
@@ -124,8 +124,10 @@ export class DnsAnswerTable {
     return added;
   }
 
-  /** Record one resolution directly (client and ip in canonical text). */
+  /** Record one resolution directly. */
   add(client: string, ip: string, res: DnsResolution): void {
+    if (client.includes(':')) client = canonicalIp(client);
+    if (ip.includes(':')) ip = canonicalIp(ip);
     let inner = this.byClient.get(client);
     if (inner === undefined) {
       inner = new Map();
@@ -150,6 +152,9 @@ export class DnsAnswerTable {
 
   /** The latest resolution of `ip` by `client` still valid at `now` (seconds), or undefined. */
   lookup(client: string, ip: string, now: number): DnsResolution | undefined {
+    // IPv6 may come in any spelling (EVE writes it in full); IPv4 costs nothing extra.
+    if (client.includes(':')) client = canonicalIp(client);
+    if (ip.includes(':')) ip = canonicalIp(ip);
     const inner = this.byClient.get(client);
     if (inner === undefined) return undefined;
     const e = inner.get(ip);

@@ -21,7 +21,7 @@
  * test/applayer/dns-codec.test.ts output and the report of issue 4.
  */
 import { formatIpv4, formatIpv6, parseIpv6 } from './address.js';
-import { NameError, NameWriter, nameResult, readName } from './name.js';
+import { NameError, NameWriter, nameResult, readName, beginMessage } from './name.js';
 import { bytesToText } from './text.js';
 
 export const DNS_HEADER_LEN = 12;
@@ -61,7 +61,7 @@ export type DnsErrorCode =
   | 'name_too_long'
   /** A compression pointer revisits an offset already followed in the same name. */
   | 'pointer_loop'
-  /** More compression pointers in one name than any legal name needs. */
+  /** More compression pointers in one name (or one message) than any legal one needs. */
   | 'too_many_pointers'
   /** A compression pointer points outside the message. */
   | 'bad_pointer'
@@ -400,6 +400,8 @@ function readRecord(buf: Buffer, ms: number, me: number, p: number): number {
   return rdEnd;
 }
 
+const RR_SECTIONS: readonly DnsSection[] = ['answer', 'authority', 'additional'];
+
 /**
  * Decode the DNS message in buf[off, off+len) (a UDP payload, or a TCP
  * message without its 2-byte length prefix). Never throws.
@@ -408,13 +410,14 @@ export function decodeDnsMessage(buf: Buffer, off: number, len: number): DnsMess
   const ms = off;
   const me = Math.min(off + len, buf.length);
   if (me - ms < DNS_HEADER_LEN) return new DnsDecodeError('truncated', 0, 'header');
+  beginMessage();
   const id = u16(buf, ms);
   const flags = u16(buf, ms + 2);
-  const counts = [u16(buf, ms + 4), u16(buf, ms + 6), u16(buf, ms + 8), u16(buf, ms + 10)];
+  const qdCount = u16(buf, ms + 4);
   let p = ms + DNS_HEADER_LEN;
 
   const questions: DnsQuestion[] = [];
-  for (let i = 0; i < counts[0]; i++) {
+  for (let i = 0; i < qdCount; i++) {
     const r = readName(buf, ms, me, p);
     if (r < 0) return new DnsDecodeError(errorCode(r), p - ms, 'question');
     if (r + 4 > me) return new DnsDecodeError('truncated', r - ms, 'question');
@@ -423,14 +426,14 @@ export function decodeDnsMessage(buf: Buffer, off: number, len: number): DnsMess
   }
 
   const sections: DnsRecord[][] = [[], [], []];
-  const names: DnsSection[] = ['answer', 'authority', 'additional'];
   let partial: DnsDecodeError | undefined;
   outer: for (let s = 0; s < 3; s++) {
     const out = sections[s];
-    for (let i = 0; i < counts[s + 1]; i++) {
+    const count = u16(buf, ms + 6 + 2 * s);
+    for (let i = 0; i < count; i++) {
       const r = readRecord(buf, ms, me, p);
       if (r < 0) {
-        const err = new DnsDecodeError(errorCode(r), failAt - ms, names[s]);
+        const err = new DnsDecodeError(errorCode(r), failAt - ms, RR_SECTIONS[s]);
         if (s === 0) return err;
         partial = err;
         break outer;

@@ -22,13 +22,13 @@
  * Any other response replays the held bytes as HTTP.
  */
 import type { AppParserContext, Direction } from '../parser.js';
-import { BoundedBody, decodeBounded, parseCodings, type Coding } from './body.js';
+import { BoundedBody, copyBytes, decodeBounded, parseCodings, type Coding } from './body.js';
 import type { HttpConfig } from './config.js';
 import { HTTP_EVENTS as E } from './events.js';
 import {
   HDR_BAD_FOLDING, HDR_INVALID_NAME, HDR_MISSING_COLON, HDR_TOO_MANY, parseHeaderBlock, type HttpHeader,
 } from './headers.js';
-import { HttpTx, isConnect, type HttpSwitch } from './tx.js';
+import { HttpTx, type HttpSwitch } from './tx.js';
 import { hostPort, normalizeHost } from './uri.js';
 
 const enum St {
@@ -264,7 +264,7 @@ export class HttpState {
         return end;
       }
       this.ensureHead(d, d.headLen + n);
-      buf.copy(d.head, d.headLen, p, stop);
+      copyBytes(buf, p, stop, d.head, d.headLen);
       d.headLen += n;
       p = stop;
       if (d.st === St.TRAILER) this.wire(d, dir, n); // trailers are part of the chunked body
@@ -303,19 +303,22 @@ export class HttpState {
     d.head = nb;
   }
 
+  private copyHead(d: DirState): Buffer {
+    const head = Buffer.allocUnsafe(d.headLen);
+    d.head.copy(head, 0, 0, d.headLen);
+    return head;
+  }
+
   private requestHead(d: DirState, p: number): void {
-    const head = Buffer.from(d.head.subarray(0, d.headLen)); // private copy for the transaction
+    const head = this.copyHead(d); // private copy for the transaction
     d.resetHead();
     const tx = this.newTx();
-    tx.hasRequest = true;
-    tx.requestHead = head;
     const cfg = this.cfg;
     let lineEnd = head.indexOf(LF);
     if (lineEnd < 0) lineEnd = head.length;
     const hdrStart = lineEnd < head.length ? lineEnd + 1 : head.length;
     if (lineEnd > 0 && head[lineEnd - 1] === CR) lineEnd--;
-    this.parseRequestLine(tx, head, lineEnd);
-    tx.requestHeadersRaw = head.subarray(hdrStart);
+    this.parseRequestLine(tx, head, lineEnd, hdrStart);
     if (tx.http09) {
       this.ctx.event(E.requestLineMissingProtocol);
       tx.requestComplete = true;
@@ -328,7 +331,7 @@ export class HttpState {
     // Host checks (RFC 9112 §3.2)
     const hostHdr = tx.requestHeader('host');
     if (hostHdr === null) {
-      if (tx.protocol.equals(HTTP11) && !isConnect(tx.method)) this.ctx.event(E.missingHostHeader);
+      if (tx.protocolIs(HTTP11) && !tx.methodIs(CONNECT)) this.ctx.event(E.missingHostHeader);
     } else if (tx.uriHasHost) {
       // absolute-form URI and a Host header: they should name the same host
       const hp = hostPort(hostHdr, 0, hostHdr.length);
@@ -363,49 +366,50 @@ export class HttpState {
     this.messageDone(0, p);
   }
 
-  private parseRequestLine(tx: HttpTx, h: Buffer, e: number): void {
+  /** Split the request line h[..e) into method, URI and protocol (offsets handed to the transaction). */
+  private parseRequestLine(tx: HttpTx, h: Buffer, e: number, hdrStart: number): void {
     let i = 0;
     while (i < e && isWs(h[i])) i++;
     if (i > 0) this.ctx.event(E.requestLineLeadingWhitespace);
     const lineStart = i;
-    tx.requestLine = h.subarray(lineStart, e);
     const mS = i;
     while (i < e && !isWs(h[i])) i++;
-    tx.method = h.subarray(mS, i);
+    const mE = i;
     const afterMethod = i;
     while (i < e && isWs(h[i])) i++;
     if (i - afterMethod > 1 || (i > afterMethod && h[afterMethod] !== 0x20)) this.ctx.event(E.methodDelimNonCompliant);
+    let uS = i, uE = i, pS = e, pE = e;
     if (i >= e) {
       // "GET" alone: no URI at all
       this.ctx.event(E.requestLineInvalid);
       tx.http09 = true;
-      return;
+    } else {
+      // protocol = last token when it starts with HTTP/; the URI is what lies between
+      let t = e;
+      while (t > i && isWs(h[t - 1])) t--;
+      let ps = t;
+      while (ps > i && !isWs(h[ps - 1])) ps--;
+      if (ps > i && startsWithHttp(h, ps, t)) {
+        let ue = ps;
+        while (ue > i && isWs(h[ue - 1])) ue--;
+        let odd = ps - ue > 1 || h[ue] !== 0x20;
+        for (let k = i; !odd && k < ue; k++) if (isWs(h[k])) odd = true;
+        if (odd) this.ctx.event(E.uriDelimNonCompliant);
+        uE = ue; pS = ps; pE = t;
+      } else {
+        let ue = i;
+        while (ue < e && !isWs(h[ue])) ue++;
+        uE = ue;
+        let q = ue;
+        while (q < e && isWs(h[q])) q++;
+        if (q >= t) tx.http09 = true;
+        else {
+          pS = q; pE = t;
+          this.ctx.event(E.requestLineInvalid);
+        }
+      }
     }
-    // protocol = last token when it starts with HTTP/; the URI is what lies between
-    let t = e;
-    while (t > i && isWs(h[t - 1])) t--;
-    let ps = t;
-    while (ps > i && !isWs(h[ps - 1])) ps--;
-    if (ps > i && startsWithHttp(h, ps, t)) {
-      let ue = ps;
-      while (ue > i && isWs(h[ue - 1])) ue--;
-      if (ps - ue > 1 || h[ue] !== 0x20) this.ctx.event(E.uriDelimNonCompliant);
-      tx.uriRaw = h.subarray(i, ue);
-      tx.protocol = h.subarray(ps, t);
-      for (let k = i; k < ue; k++) if (isWs(h[k])) { this.ctx.event(E.uriDelimNonCompliant); break; }
-      return;
-    }
-    let ue = i;
-    while (ue < e && !isWs(h[ue])) ue++;
-    tx.uriRaw = h.subarray(i, ue);
-    let q = ue;
-    while (q < e && isWs(h[q])) q++;
-    if (q >= t) {
-      tx.http09 = true;
-      return;
-    }
-    tx.protocol = h.subarray(q, t);
-    this.ctx.event(E.requestLineInvalid);
+    tx.setRequestLine(h, [lineStart, e, mS, mE, uS, uE, pS, pE, hdrStart]);
   }
 
   /** toClient message start: if the next transaction is HTTP/0.9, its response is a bare body. */
@@ -422,7 +426,7 @@ export class HttpState {
   }
 
   private responseHead(d: DirState, p: number): void {
-    const head = Buffer.from(d.head.subarray(0, d.headLen));
+    const head = this.copyHead(d);
     d.resetHead();
     let lineEnd = head.indexOf(LF);
     if (lineEnd < 0) lineEnd = head.length;
@@ -452,14 +456,8 @@ export class HttpState {
     if (!startsWithHttp(head, pS, pE)) this.ctx.event(E.responseInvalidProtocol);
     if (status < 0) this.ctx.event(E.responseInvalidStatus);
     const tx = this.pairResponse();
-    tx.hasResponse = true;
-    tx.responseHead = head;
-    tx.responseLine = head.subarray(pS, lineEnd);
-    tx.responseProtocol = head.subarray(pS, pE);
-    tx.statCode = head.subarray(sS, sE);
-    tx.statMsg = head.subarray(i, lineEnd);
+    tx.setResponseLine(head, [pS, lineEnd, pS, pE, sS, sE, i, lineEnd, hdrStart]);
     tx.status = status;
-    tx.responseHeadersRaw = head.subarray(hdrStart);
     const issues = parseHeaderBlock(head, hdrStart, head.length, tx.responseHeaders, this.cfg.maxHeaders);
     this.headerEvents(1, issues);
     d.tx = tx;
@@ -473,7 +471,7 @@ export class HttpState {
       this.switchTo(tx, tok === 'h2c' ? 'h2c' : tok === 'websocket' ? 'websocket' : 'other', p);
       return;
     }
-    if (isConnect(tx.method) && status >= 200 && status < 300) {
+    if (tx.methodIs(CONNECT) && status >= 200 && status < 300) {
       this.switchTo(tx, 'connect', p);
       return;
     }
@@ -481,7 +479,7 @@ export class HttpState {
     if (this.abandoned) return;
 
     // body framing (RFC 9112 §6.3)
-    const noBody = tx.method.equals(HEAD) || status === 204 || status === 304 || (status >= 100 && status < 200);
+    const noBody = tx.methodIs(HEAD) || status === 204 || status === 304 || (status >= 100 && status < 200);
     if (noBody) {
       this.messageDone(1, p);
       return;
@@ -504,7 +502,7 @@ export class HttpState {
     if (te !== null) {
       if (cl !== CL_ABSENT) this.ctx.event(E.contentLengthAndTransferEncoding);
       if (lastCodingIsChunked(te)) {
-        if (tx.responseProtocol.equals(HTTP10)) this.ctx.event(E.responseChunkedOldProto);
+        if (tx.responseProtocolIs(HTTP10)) this.ctx.event(E.responseChunkedOldProto);
         d.st = St.CHUNK_SIZE;
       } else {
         this.ctx.event(E.invalidTransferEncodingResponse);
@@ -556,7 +554,7 @@ export class HttpState {
       return stop;
     }
     this.ensureHead(d, d.headLen + n);
-    buf.copy(d.head, d.headLen, p, stop);
+    copyBytes(buf, p, stop, d.head, d.headLen);
     d.headLen += n;
     if (!haveLf) return stop;
     const h = d.head;
@@ -565,6 +563,9 @@ export class HttpState {
     while (i < e && isWs(h[i])) i++;
     let size = 0;
     let digits = 0;
+    let zeros = 0;
+    while (i < e && h[i] === 0x30) { i++; zeros++; } // leading zeros are legal and must not count as size
+    if (zeros > 0) digits = 1;
     for (; i < e; i++) {
       const v = hexDigit(h[i]!);
       if (v < 0) break;
@@ -693,7 +694,7 @@ export class HttpState {
       if (dir === 0) {
         tx.requestComplete = true;
         // wait for the response before reading more: it may switch protocols
-        if (p >= 0 && !this.ended && (isConnect(tx.method) || tx.requestHeader('upgrade') !== null) && !tx.hasResponse) {
+        if (p >= 0 && !this.ended && (tx.methodIs(CONNECT) || tx.requestHeader('upgrade') !== null) && !tx.hasResponse) {
           d.st = St.HOLD;
           this.holdTx = tx;
         }
@@ -772,6 +773,7 @@ export class HttpState {
 const HTTP10 = Buffer.from('HTTP/1.0', 'latin1');
 const HTTP11 = Buffer.from('HTTP/1.1', 'latin1');
 const HEAD = Buffer.from('HEAD', 'latin1');
+const CONNECT = Buffer.from('CONNECT', 'latin1');
 
 function isWs(c: number | undefined): boolean {
   return c === 0x20 || c === 0x09;
@@ -817,7 +819,9 @@ function parseDecimal(v: Buffer): number {
   let s = 0, e = v.length;
   while (s < e && isWs(v[s])) s++;
   while (e > s && isWs(v[e - 1])) e--;
-  if (e === s || e - s > 15) return -1;
+  if (e === s) return -1;
+  while (e - s > 1 && v[s] === 0x30) s++; // leading zeros
+  if (e - s > 15) return -1;
   let n = 0;
   for (let i = s; i < e; i++) {
     const c = v[i]! - 0x30;

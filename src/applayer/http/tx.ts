@@ -28,48 +28,38 @@ export class HttpTx implements AppTx {
   hasRequest = false;
   /** Private copy of request line + headers + terminating empty line. */
   requestHead: Buffer = EMPTY;
-  /** http.request_line: the request line without CRLF. */
-  requestLine: Buffer = EMPTY;
-  /** http.method */
-  method: Buffer = EMPTY;
-  /** http.uri.raw: the request-target as sent. */
-  uriRaw: Buffer = EMPTY;
-  /** http.protocol (request side), e.g. `HTTP/1.1`; empty for HTTP/0.9. */
-  protocol: Buffer = EMPTY;
-  /** http.header.raw (request): header lines as sent, through the final empty line. */
-  requestHeadersRaw: Buffer = EMPTY;
   /** Request headers in wire order, duplicates kept; chunked trailers appended. */
   readonly requestHeaders: HttpHeader[] = [];
   /** http.request_body: de-chunked body, up to request-body-limit. */
   readonly requestBody: BoundedBody;
   requestComplete = false;
+  /** HTTP/0.9 request (no protocol, no headers); its response is a bare body. */
+  http09 = false;
 
   // ---- response ----
   hasResponse = false;
   responseHead: Buffer = EMPTY;
-  /** http.response_line without CRLF. */
-  responseLine: Buffer = EMPTY;
-  /** Protocol on the status line (`HTTP/1.1`). */
-  responseProtocol: Buffer = EMPTY;
-  /** http.stat_code: the status code bytes. */
-  statCode: Buffer = EMPTY;
-  /** http.stat_msg: reason phrase. */
-  statMsg: Buffer = EMPTY;
   /** Numeric status, -1 when absent or invalid. */
   status = -1;
-  /** http.header.raw (response). */
-  responseHeadersRaw: Buffer = EMPTY;
   readonly responseHeaders: HttpHeader[] = [];
   /** file_data / http.response_body: de-chunked, content-decoded, up to response-body-limit. */
-  responseBody: BoundedBody;
+  readonly responseBody: BoundedBody;
   /** Response body bytes on the wire (chunk framing included): EVE `length`. */
   responseWireLength = 0;
   /** Request body bytes on the wire. */
   requestWireLength = 0;
   responseComplete = false;
 
-  /** HTTP/0.9 request (no protocol, no headers); its response is a bare body. */
-  http09 = false;
+  /**
+   * Start-line parts as offsets into the heads; views are made on first use
+   * (a Buffer view costs a few hundred ns and most are never read).
+   * Request: line, method, uri, protocol, headers-start. Response: line,
+   * protocol, code, message, headers-start.
+   */
+  private readonly rq = new Int32Array(9);
+  private readonly rs = new Int32Array(9);
+  private views: (Buffer | undefined)[] = [];
+
   /** Connection switched protocol after this transaction (CONNECT tunnel, 101 Upgrade). */
   switched: HttpSwitch = 'none';
   /** Some body bytes were lost to a TCP gap. */
@@ -77,7 +67,7 @@ export class HttpTx implements AppTx {
 
   private readonly extendedEve: boolean;
   private uriParts: UriParts | null = null;
-  private cache = new Map<string, Buffer | null>();
+  private cache: Map<string, Buffer | null> | null = null;
 
   constructor(txId: number, requestBodyLimit: number, responseBodyLimit: number, extendedEve: boolean) {
     this.txId = txId;
@@ -86,17 +76,75 @@ export class HttpTx implements AppTx {
     this.extendedEve = extendedEve;
   }
 
+  /** Parser: request start line, as offsets into `head` (line, method, uri, protocol: start/end pairs; header start). */
+  setRequestLine(head: Buffer, o: readonly number[]): void {
+    this.hasRequest = true;
+    this.requestHead = head;
+    for (let i = 0; i < 9; i++) this.rq[i] = o[i]!;
+  }
+
+  /** Parser: status line offsets (line, protocol, code, message: start/end pairs; header start). */
+  setResponseLine(head: Buffer, o: readonly number[]): void {
+    this.hasResponse = true;
+    this.responseHead = head;
+    for (let i = 0; i < 9; i++) this.rs[i] = o[i]!;
+  }
+
+  private view(slot: number, src: Buffer, s: number, e: number): Buffer {
+    let v = this.views[slot];
+    if (v === undefined) this.views[slot] = v = src.subarray(s, e);
+    return v;
+  }
+
+  /** http.request_line: the request line without CRLF. */
+  get requestLine(): Buffer { return this.view(0, this.requestHead, this.rq[0]!, this.rq[1]!); }
+  /** http.method */
+  get method(): Buffer { return this.view(1, this.requestHead, this.rq[2]!, this.rq[3]!); }
+  /** http.uri.raw: the request-target as sent. */
+  get uriRaw(): Buffer { return this.view(2, this.requestHead, this.rq[4]!, this.rq[5]!); }
+  /** http.protocol (request side), e.g. `HTTP/1.1`; empty for HTTP/0.9. */
+  get protocol(): Buffer { return this.view(3, this.requestHead, this.rq[6]!, this.rq[7]!); }
+  /** http.header.raw (request): header lines as sent, through the final empty line. */
+  get requestHeadersRaw(): Buffer { return this.view(4, this.requestHead, this.rq[8]!, this.requestHead.length); }
+  /** http.response_line without CRLF. */
+  get responseLine(): Buffer { return this.view(5, this.responseHead, this.rs[0]!, this.rs[1]!); }
+  /** Protocol on the status line (`HTTP/1.1`). */
+  get responseProtocol(): Buffer { return this.view(6, this.responseHead, this.rs[2]!, this.rs[3]!); }
+  /** http.stat_code: the status code bytes. */
+  get statCode(): Buffer { return this.view(7, this.responseHead, this.rs[4]!, this.rs[5]!); }
+  /** http.stat_msg: reason phrase. */
+  get statMsg(): Buffer { return this.view(8, this.responseHead, this.rs[6]!, this.rs[7]!); }
+  /** http.header.raw (response). */
+  get responseHeadersRaw(): Buffer { return this.view(9, this.responseHead, this.rs[8]!, this.responseHead.length); }
+
+  /** The method is exactly `m` (compared in place, no view made). */
+  methodIs(m: Buffer): boolean {
+    const s = this.rq[2]!, e = this.rq[3]!;
+    return e - s === m.length && this.requestHead.compare(m, 0, m.length, s, e) === 0;
+  }
+  /** The request protocol is exactly `p`. */
+  protocolIs(p: Buffer): boolean {
+    const s = this.rq[6]!, e = this.rq[7]!;
+    return e - s === p.length && this.requestHead.compare(p, 0, p.length, s, e) === 0;
+  }
+  /** The response protocol is exactly `p`. */
+  responseProtocolIs(p: Buffer): boolean {
+    const s = this.rs[2]!, e = this.rs[3]!;
+    return e - s === p.length && this.responseHead.compare(p, 0, p.length, s, e) === 0;
+  }
+
   private cached(key: string, make: () => Buffer | null): Buffer | null {
-    let v = this.cache.get(key);
+    const c = (this.cache ??= new Map());
+    let v = c.get(key);
     if (v === undefined) {
       v = make();
-      this.cache.set(key, v);
+      c.set(key, v);
     }
     return v;
   }
 
   private parts(): UriParts {
-    return (this.uriParts ??= splitUri(this.uriRaw, isConnect(this.method)));
+    return (this.uriParts ??= splitUri(this.uriRaw, this.methodIs(CONNECT)));
   }
 
   /** Combined (", "-joined) value of a request header, by lowercase name. */
@@ -256,7 +304,7 @@ export class HttpTx implements AppTx {
       const ref = this.referer;
       if (ref !== null) o.http_refer = eveString(ref);
       o.http_method = eveString(this.method);
-      if (this.protocol.length > 0) o.protocol = eveString(this.protocol);
+      if (this.rq[7]! > this.rq[6]!) o.protocol = eveString(this.protocol);
     }
     if (this.hasResponse) {
       if (this.status >= 0) o.status = this.status;

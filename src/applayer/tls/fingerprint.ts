@@ -87,68 +87,85 @@ function two(n: number): string {
   return c < 10 ? '0' + c : String(c);
 }
 
-// Scratch for sorting; one hello at a time.
-const sortScratch = new Uint16Array(32768);
+/**
+ * What JA4 needs from one ClientHello, kept per flow: the `a` part and the
+ * GREASE-free, sorted cipher and extension lists plus the signature
+ * algorithms, packed in one Uint16Array. The two SHA-256 hashes (~7 µs each
+ * measured on the loaded 2-core CI machine, most of a hello's parse cost)
+ * are only computed when the value is asked for; Suricata 7 output never does.
+ */
+export class Ja4Source {
+  private cached: string | null = null;
+  constructor(
+    readonly a: string,
+    private readonly lists: Uint16Array,
+    private readonly nCiphers: number,
+    private readonly nExts: number,
+  ) {}
 
-function sortedHexList(src: Uint16Array, n: number, skipSniAlpn: boolean): string {
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    const v = src[i]!;
-    if (isGrease(v)) continue;
-    if (skipSniAlpn && (v === EXT_SNI || v === EXT_ALPN)) continue;
-    sortScratch[k++] = v;
+  value(): string {
+    if (this.cached !== null) return this.cached;
+    const l = this.lists;
+    const nc = this.nCiphers;
+    const ne = this.nExts;
+    let ciphers = '';
+    for (let i = 0; i < nc; i++) ciphers += (i === 0 ? '' : ',') + hex4(l[i]!);
+    let exts = '';
+    for (let i = nc; i < nc + ne; i++) exts += (i === nc ? '' : ',') + hex4(l[i]!);
+    let sig = '';
+    for (let i = nc + ne; i < l.length; i++) sig += (i === nc + ne ? '' : ',') + hex4(l[i]!);
+    const b = nc === 0 ? '000000000000' : sha256Trunc(ciphers);
+    // No signature algorithms: the string ends without '_' (spec; FoxIO ja4 issue #146).
+    const c = ne === 0 ? '000000000000' : sha256Trunc(sig.length === 0 ? exts : exts + '_' + sig);
+    return (this.cached = this.a + '_' + b + '_' + c);
   }
-  const view = sortScratch.subarray(0, k);
-  view.sort();
-  let s = '';
-  for (let i = 0; i < k; i++) s = i === 0 ? hex4(view[i]!) : s + ',' + hex4(view[i]!);
-  return s;
 }
 
 /**
- * JA4 of a decoded ClientHello. `b` is the buffer the hello was decoded from
- * (ALPN and SNI are referenced by offset). `proto` is 't' (TCP), 'q' (QUIC)
- * or 'd' (DTLS).
+ * Capture a decoded ClientHello for JA4. `b` is the buffer the hello was
+ * decoded from (the first ALPN value is referenced by offset). `proto` is
+ * 't' (TCP), 'q' (QUIC) or 'd' (DTLS).
  */
-export function ja4(h: HelloFields, b: Buffer, proto: 't' | 'q' | 'd' = 't'): string {
+export function ja4Source(h: HelloFields, b: Buffer, proto: 't' | 'q' | 'd' = 't'): Ja4Source {
   const sv = h.maxSupportedVersion();
   const version = ja4Version(sv !== 0 ? sv : h.legacyVersion);
   let nc = 0;
   for (let i = 0; i < h.nCiphers; i++) if (!isGrease(h.ciphers[i]!)) nc++;
   let ne = 0;
+  let nHashed = 0;
   let hasSni = false;
   for (let i = 0; i < h.nExts; i++) {
     const t = h.exts[i]!;
     if (isGrease(t)) continue;
     ne++;
     if (t === EXT_SNI) hasSni = true;
+    else if (t !== EXT_ALPN) nHashed++;
   }
+  let ns = 0;
+  for (let i = 0; i < h.nSigAlgs; i++) if (!isGrease(h.sigAlgs[i]!)) ns++;
   let alpn = '00';
   if (h.nAlpns > 0 && h.alpnLen[0]! > 0) {
     const o = h.alpnOff[0]!;
-    const l = h.alpnLen[0]!;
     const f = b[o]!;
-    const last = b[o + l - 1]!;
+    const last = b[o + h.alpnLen[0]! - 1]!;
     if (isAlnum(f) && isAlnum(last)) alpn = String.fromCharCode(f, last);
     else alpn = HEX[f >> 4]! + HEX[last & 15]!;
   }
   const a = proto + version + (hasSni ? 'd' : 'i') + two(nc) + two(ne) + alpn;
-
-  const cipherList = sortedHexList(h.ciphers, h.nCiphers, false);
-  const bPart = cipherList.length === 0 ? '000000000000' : sha256Trunc(cipherList);
-
-  const extList = sortedHexList(h.exts, h.nExts, true);
-  let cPart: string;
-  if (extList.length === 0) {
-    cPart = '000000000000';
-  } else {
-    let sig = '';
-    for (let i = 0; i < h.nSigAlgs; i++) {
-      const v = h.sigAlgs[i]!;
-      if (isGrease(v)) continue;
-      sig = sig.length === 0 ? hex4(v) : sig + ',' + hex4(v);
-    }
-    cPart = sha256Trunc(sig.length === 0 ? extList : extList + '_' + sig);
+  const lists = new Uint16Array(nc + nHashed + ns);
+  let k = 0;
+  for (let i = 0; i < h.nCiphers; i++) { const v = h.ciphers[i]!; if (!isGrease(v)) lists[k++] = v; }
+  lists.subarray(0, nc).sort();
+  for (let i = 0; i < h.nExts; i++) {
+    const t = h.exts[i]!;
+    if (!isGrease(t) && t !== EXT_SNI && t !== EXT_ALPN) lists[k++] = t;
   }
-  return a + '_' + bPart + '_' + cPart;
+  lists.subarray(nc, nc + nHashed).sort();
+  for (let i = 0; i < h.nSigAlgs; i++) { const v = h.sigAlgs[i]!; if (!isGrease(v)) lists[k++] = v; }
+  return new Ja4Source(a, lists, nc, nHashed);
+}
+
+/** JA4 of a decoded ClientHello (see Ja4Source). */
+export function ja4(h: HelloFields, b: Buffer, proto: 't' | 'q' | 'd' = 't'): string {
+  return ja4Source(h, b, proto).value();
 }

@@ -142,6 +142,17 @@ export function parseServerHello(b: Buffer, off: number, len: number, h: HelloFi
   h.legacyVersion = (b[p]! << 8) | b[p + 1]!;
   h.helloRetry = b.compare(HRR_RANDOM, 0, 32, p + 2, p + 34) === 0;
   p += 34;
+  if (h.legacyVersion === 0x0304 || (h.legacyVersion >> 8) === 0x7f || (h.legacyVersion >> 8) === 0xfb) {
+    // TLS 1.3 drafts before 22 put their version here (drafts 1–15 used
+    // 0x0304 itself; final TLS 1.3 always sends 0x0303) and dropped
+    // legacy_session_id and compression_method from the ServerHello.
+    if (p + 2 > end) return 'truncated cipher suite';
+    h.ciphers[0] = (b[p]! << 8) | b[p + 1]!;
+    h.nCiphers = 1;
+    p += 2;
+    if (p === end) return null;
+    return parseExtensions(b, p, end, h, false);
+  }
   const sidLen = b[p++]!;
   if (sidLen > 32 || p + sidLen > end) return 'bad session id length';
   h.sessionIdLen = sidLen;

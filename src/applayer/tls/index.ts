@@ -9,6 +9,7 @@
 import { Probe, type AppParserContext, type AppParserDecl, type Direction } from '../parser.js';
 import { DEFAULT_LIMITS, TlsState, tlsEnd, tlsGap, tlsParse, type TlsLimits } from './stream.js';
 import type { TlsEveOptions } from './tx.js';
+import { CertCache } from './cert.js';
 
 export { TlsState } from './stream.js';
 export type { TlsLimits } from './stream.js';
@@ -74,17 +75,19 @@ export function probeTls(dir: Direction, buf: Buffer, off: number, len: number):
 export function createTlsParser(opts: TlsParserOptions = {}): AppParserDecl<TlsState> {
   const limits: TlsLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const eve: TlsEveOptions = { ...opts.eve };
+  // Shared by every flow of this declaration.
+  const certs = new CertCache(limits.certCacheSize);
   return {
     name: 'tls',
     transport: 'tcp',
     ports: [443, 465, 636, 853, 989, 990, 992, 993, 995, 5061, 8443],
     probe: probeTls,
-    create: (ctx: AppParserContext) => new TlsState(ctx, limits, eve),
+    create: (ctx: AppParserContext) => new TlsState(ctx, limits, eve, certs),
     parse: (state, dir, buf, off, len) => tlsParse(state, dir, buf, off, len),
     gap: (state, dir) => tlsGap(state, dir),
     end: (state) => tlsEnd(state),
   };
 }
 
-/** The default declaration: Suricata 7 EVE fields, 64 KiB hellos, 256 KiB certificate chains. */
+/** The default declaration: Suricata 7 EVE fields, 64 KiB hellos, 256 KiB certificate chains, 1024 cached certificates. */
 export const tlsParser: AppParserDecl<TlsState> = createTlsParser();

@@ -10,7 +10,7 @@
  */
 import type { AppTx } from '../parser.js';
 import type { CertInfo } from './cert.js';
-import { md5Hex } from './fingerprint.js';
+import { md5Hex, type Ja4Source } from './fingerprint.js';
 import { tlsVersionString } from './version.js';
 
 export interface TlsEveOptions {
@@ -33,7 +33,8 @@ export interface TlsTxData {
   readonly sni: string | null;
   readonly ja3: string | null;
   readonly ja3s: string | null;
-  readonly ja4: string | null;
+  /** JA4 inputs; the fingerprint itself is TlsTx.ja4 (hashed on first use). */
+  readonly ja4: Ja4Source | null;
   readonly clientAlpns: readonly string[];
   readonly serverAlpn: string | null;
   /** Cipher suite the server chose, -1 if no ServerHello. */
@@ -76,6 +77,11 @@ export class TlsTx implements AppTx {
     return (this.ja3sHashCache ??= md5Hex(this.data.ja3s));
   }
 
+  /** The JA4 fingerprint of the ClientHello (computed on first use), null without one. */
+  get ja4(): string | null {
+    return this.data.ja4 === null ? null : this.data.ja4.value();
+  }
+
   eve(): Record<string, unknown> {
     const d = this.data;
     const o: Record<string, unknown> = {};
@@ -97,7 +103,7 @@ export class TlsTx implements AppTx {
     }
     if (d.ja3 !== null) o.ja3 = { hash: this.ja3Hash, string: d.ja3 };
     if (d.ja3s !== null) o.ja3s = { hash: this.ja3sHash, string: d.ja3s };
-    if (this.opts.ja4 === true && d.ja4 !== null) o.ja4 = d.ja4;
+    if (this.opts.ja4 === true && d.ja4 !== null) o.ja4 = d.ja4.value();
     if (this.opts.alpn === true) {
       if (d.clientAlpns.length > 0) o.client_alpns = d.clientAlpns.slice();
       if (d.serverAlpn !== null) o.server_alpns = [d.serverAlpn];
