@@ -6,7 +6,8 @@
 #   lab/run.sh [--short|--demo|--full] [--out DIR] [--scenarios a,b,c] [--install]
 #
 # --short  CI mode: set-up, a little benign traffic, the IP reuse and the
-#          reschedule, one attack (Log4Shell) and one scan, teardown (< 1 min).
+#          reschedule, one attack (Log4Shell) and one scan, teardown (~1.5 min
+#          on a busy 2-core machine).
 # --demo   the run behind examples/demo: short plus a handful of quick attacks.
 # --full   every scenario in lab/scenarios.list (< 10 min).
 set -euo pipefail

@@ -18,6 +18,6 @@ lab_bg "$NS_INET" dns2tcpd dns2tcpd -F -d 1 -f "$LAB_RUN/dns2tcpd.conf"
 sleep 0.5
 lab_bg "$ns" dns2tcpc dns2tcpc -z d.tun2.lab.test -r web -l 8081 10.96.0.10
 lab_wait_tcp "$ns" 127.0.0.1 8081 10 || true
-for _ in 1 2 3; do lab_exec "$ns" timeout 15 curl -s -o /dev/null --max-time 10 -H 'Host: www.example.lab.test' http://127.0.0.1:8081/ || true; done
+for _ in 1 2 3; do lab_exec "$ns" timeout 15 curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 -H 'Host: www.example.lab.test' http://127.0.0.1:8081/ >>"$GT_LOG" 2>&1 || true; done
 lab_stop_bg dns2tcpc; lab_stop_bg dns2tcpd
 gt_end '{"dport":53,"upstream":{"domain":"d.tun2.lab.test","ip":"'"$EXT_DNS2TCP_IP"'"}}'

@@ -8,17 +8,18 @@ ns=$(lab_pod_ns toolbox)
 gt_begin ptunnel command-and-control ptunnel pod:toolbox "ext:ptun.evil.lab.test=$EXT_PTUN_IP" "ptunnel ICMP tunnel, two HTTP requests to www.example.lab.test inside"
 # The proxy host must not answer the echo requests itself: the kernel's reply would
 # use up the node's masquerade (conntrack) entry and ptunnel's own reply be dropped.
-# ptunnel's raw socket does not choose the proxy address as the replies' source; the
-# kernel would pick the namespace's primary address and the node's masquerade would
-# not match them, so the replies are given the proxy's address.
+# ptunnel's raw socket is not bound to the proxy address, so the kernel would give
+# the replies the namespace's primary address and the node's masquerade would not
+# match them: the default route's preferred source is the proxy's while it runs
+# (every other server there is bound to its own address).
 lab_exec "$NS_INET" sysctl -qw net.ipv4.icmp_echo_ignore_all=1
-lab_exec "$NS_INET" iptables -t nat -A POSTROUTING -p icmp --icmp-type echo-reply -s "$INET_LINK_IP" -j SNAT --to-source "$EXT_PTUN_IP"
+lab_ip "$NS_INET" "route replace default via $INET_LINK_GW src $EXT_PTUN_IP"
 lab_bg "$NS_INET" ptunnel-proxy ptunnel -x labtunnel -v 1
 sleep 0.5
 lab_bg "$ns" ptunnel-client ptunnel -p "$EXT_PTUN_IP" -lp 8000 -da "$EXT_WEB_IP" -dp 80 -x labtunnel -v 1
 lab_wait_tcp "$ns" 127.0.0.1 8000 10 || true
-for _ in 1 2; do lab_exec "$ns" timeout 15 curl -s -o /dev/null --max-time 10 -H 'Host: www.example.lab.test' http://127.0.0.1:8000/ || true; done
+for _ in 1 2; do lab_exec "$ns" timeout 15 curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 -H 'Host: www.example.lab.test' http://127.0.0.1:8000/ >>"$GT_LOG" 2>&1 || true; done
 lab_stop_bg ptunnel-client; lab_stop_bg ptunnel-proxy
 lab_exec "$NS_INET" sysctl -qw net.ipv4.icmp_echo_ignore_all=0
-lab_exec "$NS_INET" iptables -t nat -D POSTROUTING -p icmp --icmp-type echo-reply -s "$INET_LINK_IP" -j SNAT --to-source "$EXT_PTUN_IP"
+lab_ip "$NS_INET" "route replace default via $INET_LINK_GW"
 gt_end '{"proto":"icmp"}'

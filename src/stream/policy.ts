@@ -17,9 +17,14 @@
  * Data already delivered to the application is never replaced (what a parser
  * has seen cannot be unseen); overlaps with it keep the first copy.
  *
- * The default is 'first': it is what `tshark -z follow,tcp,raw` shows
- * (Wireshark keeps the first copy of retransmitted bytes), so streams compare
- * byte for byte with it.
+ * The default is 'bsd', Suricata's default policy (OS_POLICY_DEFAULT) and
+ * the closest to what `tshark -z follow,tcp,raw` shows: Wireshark appends a
+ * segment that starts at the next expected byte whole (so an earlier-starting
+ * segment wins over held data), keeps the first copy of bytes already shown,
+ * and among held segments starting at the same byte takes the first to
+ * arrive. (One case still differs: when a held segment was partly overwritten
+ * by a later one and a third covers the rest, tshark resumes with the oldest
+ * held segment where we resolved the overlap pairwise on arrival.)
  */
 
 export type OverlapPolicy =

@@ -84,7 +84,7 @@ export interface StreamConfig {
 }
 
 export const DEFAULT_STREAM_CONFIG: Readonly<StreamConfig> = {
-  overlapPolicy: 'first',
+  overlapPolicy: 'bsd',
   maxSegmentBytesPerStream: 1 << 20,
   maxSegmentsPerStream: 4096,
   memcapBytes: 64 << 20,

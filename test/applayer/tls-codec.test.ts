@@ -26,7 +26,9 @@ import { sharedPath, skipWithoutProgram, skipWithoutShared } from '../support/sh
 const sha12 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 12);
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
 
-function txOf(chunks: Chunk[], decl = createTlsParser({ eve: { ja4: true, alpn: true, subjectaltname: true, client: true } })): { tx: TlsTx | undefined; ctx: RecordingContext } {
+const FULL = createTlsParser({ eve: { ja4: true, alpn: true, subjectaltname: true, client: true } });
+
+function txOf(chunks: Chunk[], decl = FULL): { tx: TlsTx | undefined; ctx: RecordingContext } {
   const ctx = runStream(decl, chunks);
   return { tx: ctx.txs[0] as TlsTx | undefined, ctx };
 }

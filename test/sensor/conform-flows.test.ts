@@ -24,7 +24,7 @@ import {
   parseConvOutput,
   parseFrameRow,
   rebuildConversations,
-  run,
+  runAsync,
   tsharkFrameRows,
   type TsFrame,
 } from '../support/tshark.js';
@@ -186,7 +186,7 @@ describe('flows agree with tshark conversations on every capture under pcaps/', 
       const p = join(SHARED_DATA, 'pcaps', rel);
       const f = state.files.find((x) => x.path === p);
       if (f === undefined || f.frames === null) return;
-      const { stdout } = await new Promise<{ stdout: string }>((resolve) => setImmediate(() => resolve(run('tshark', ['-r', p, '-n', '-q', '-z', 'conv,tcp', '-z', 'conv,udp']))));
+      const { stdout } = await runAsync('tshark', ['-r', p, '-n', '-q', '-z', 'conv,tcp', '-z', 'conv,udp']);
       const table = parseConvOutput(stdout);
       const rebuilt = rebuildConversations(f.frames);
       for (const d of diffConvTable(table, rebuilt)) problems.push(`${rel}: ${d}`);

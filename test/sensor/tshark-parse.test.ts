@@ -130,7 +130,7 @@ test('diffConvTable finds a conversation whose counts differ and one missing fro
   assert.equal(diffConvTable(table, rebuildConversations(more)).length, 1);
 });
 
-test('parseFollowRaw splits the two directions (tab = node 1)', () => {
+test('parseFollowRaw splits the two directions (tab = node 1) and reads tshark\'s missing-bytes marker as a gap', () => {
   const text = [
     '',
     '===================================================================',
@@ -141,14 +141,18 @@ test('parseFollowRaw splits the two directions (tab = node 1)', () => {
     '474554',
     '\t485454',
     '\t50',
+    '\t' + Buffer.from('[3038 bytes missing in capture file]\0', 'latin1').toString('hex'),
+    '\t51',
     '2021',
     '===================================================================',
   ].join('\n');
   const f = parseFollowRaw(text);
   assert.equal(f.node0, '10.0.0.1:1000');
   assert.equal(f.fromNode0.toString('latin1'), 'GET !');
-  assert.equal(f.fromNode1.toString('latin1'), 'HTTP');
-  assert.equal(f.chunks, 4);
+  assert.equal(f.fromNode1.toString('latin1'), 'HTTPQ');
+  assert.deepEqual(f.gaps1, [{ at: 4, len: 3038 }]);
+  assert.deepEqual(f.gaps0, []);
+  assert.equal(f.chunks, 6);
   assert.throws(() => parseFollowRaw('Node 0: a\nNode 1: b\nzz\n'));
 });
 

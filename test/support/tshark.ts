@@ -54,6 +54,22 @@ export function run(cmd: string, args: string[], timeoutMs = 120_000): RunResult
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
+/** Runs a program without blocking the event loop; resolves with its whole output. */
+export function runAsync(cmd: string, args: string[]): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (d: string) => {
+      if (stderr.length < 65536) stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout: Buffer.concat(out).toString('utf8'), stderr }));
+  });
+}
+
 /**
  * Runs a program in the background with its standard output going to a file
  * (so a synchronous test body may block the event loop meanwhile).
@@ -452,25 +468,42 @@ export function diffConvTable(table: readonly ConvTableRow[], rebuilt: readonly 
 // ---------------------------------------------------------------------------
 // `-z follow,tcp,raw,N`
 
+export interface FollowGap {
+  /** Data bytes of that direction before the gap. */
+  at: number;
+  len: number;
+}
+
 export interface FollowStream {
   /** Node 0 is the endpoint that sent the stream's first data (`addr:port` as tshark prints it). */
   node0: string;
   node1: string;
-  /** Bytes sent by node 0, then by node 1, concatenated in order. */
+  /** Bytes sent by node 0, then by node 1, concatenated in order (gap markers left out). */
   fromNode0: Buffer;
   fromNode1: Buffer;
-  /** Chunks in the order tshark printed them (0 or 1 = sender). */
+  /**
+   * Where tshark printed `[N bytes missing in capture file]` (with a NUL)
+   * instead of data: segments never captured. Per node.
+   */
+  gaps0: FollowGap[];
+  gaps1: FollowGap[];
+  /** Chunks printed (data and gap markers). */
   chunks: number;
 }
 
+const MISSING = /^\[(\d+) bytes missing in capture file\]\0?$/;
+
 /**
  * Parses `tshark -q -z follow,tcp,raw,N`: after `Node 0:` / `Node 1:` lines,
- * one hex line per chunk, indented with a tab when node 1 sent it.
+ * one hex line per chunk, indented with a tab when node 1 sent it. A chunk
+ * that is tshark's marker for a hole in the capture becomes a gap.
  */
 export function parseFollowRaw(text: string): FollowStream {
   let node0 = '';
   let node1 = '';
   const parts: [Buffer[], Buffer[]] = [[], []];
+  const sizes = [0, 0];
+  const gaps: [FollowGap[], FollowGap[]] = [[], []];
   let chunks = 0;
   let inBody = false;
   for (const line of text.split('\n')) {
@@ -484,13 +517,20 @@ export function parseFollowRaw(text: string): FollowStream {
       continue;
     }
     if (!inBody || line.startsWith('====')) continue;
-    const from1 = line.startsWith('\t');
+    const from = line.startsWith('\t') ? 1 : 0;
     const hex = line.trim();
     if (hex === '') continue;
     if (!/^[0-9a-f]+$/i.test(hex) || hex.length % 2 !== 0) throw new Error(`follow output: unexpected line ${JSON.stringify(line.slice(0, 60))}`);
-    parts[from1 ? 1 : 0].push(Buffer.from(hex, 'hex'));
+    const b = Buffer.from(hex, 'hex');
     chunks++;
+    const m = b.length < 64 ? MISSING.exec(b.toString('latin1')) : null;
+    if (m !== null) {
+      gaps[from].push({ at: sizes[from], len: Number(m[1]) });
+      continue;
+    }
+    parts[from].push(b);
+    sizes[from] += b.length;
   }
   if (node0 === '' || node1 === '') throw new Error('follow output: no Node 0 / Node 1 lines');
-  return { node0, node1, fromNode0: Buffer.concat(parts[0]), fromNode1: Buffer.concat(parts[1]), chunks };
+  return { node0, node1, fromNode0: Buffer.concat(parts[0]), fromNode1: Buffer.concat(parts[1]), gaps0: gaps[0], gaps1: gaps[1], chunks };
 }
