@@ -26,6 +26,8 @@ if ((${#missing[@]})); then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
+  # A fresh machine (CI) may have no package lists yet.
+  apt-get update -qq
   apt-get install -y --no-install-recommends "${missing[@]}" </dev/null
 else
   echo "lab/install.sh: all packages present"

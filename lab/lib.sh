@@ -98,6 +98,7 @@ lab_bg() { # ns name cmd...
   mkdir -p "$LAB_RUN/logs"
   setsid ip netns exec "$ns" "$@" >"$LAB_RUN/logs/$name.log" 2>&1 < /dev/null &
   echo "$! $ns $name" >> "$LAB_RUN/pids"
+  disown "$!" 2>/dev/null || true   # teardown reaps it; no "Killed" job notices
 }
 
 # Stops a named background process (by the pid lab_bg recorded) and its children.

@@ -88,7 +88,8 @@ export class AppLayer {
 
   constructor(
     parsers: readonly AnyDecl[],
-    private readonly write: (record: Record<string, unknown>) => void,
+    /** Where records go; null: no EVE output, so records are never built (no subscriber, no cost). */
+    private readonly write: ((record: Record<string, unknown>) => void) | null,
     opts: Partial<AppLayerOptions> = {},
   ) {
     this.tcpParsers = parsers.filter((p) => p.transport !== 'udp');
@@ -321,6 +322,11 @@ export class AppLayer {
 
   emitTx(flow: Flow, tx: AppTx): void {
     this.count(`app_layer.tx.${statsName(tx.proto, flow.proto)}`);
+    if (this.write === null) {
+      this.opts.onTx?.(flow, tx);
+      return;
+    }
+    const write = this.write;
     const rec = flowHeader(flow, tx.proto, this.tsSec, this.tsNsec);
     if (tx.dir === 1) {
       const { src_ip, src_port, dest_ip, dest_port } = rec;
@@ -340,12 +346,12 @@ export class AppLayer {
       if (process.env.HARRIER_DEBUG) process.stderr.write(`harrier: ${tx.proto} transaction: ${String(err)}\n`);
       return;
     }
-    for (const body of bodies) this.write({ ...rec, [tx.proto]: body });
+    for (const body of bodies) write({ ...rec, [tx.proto]: body });
   }
 
   emitEvent(app: FlowApp, name: string): void {
     this.count(`harrier.app_layer.event.${name}`);
-    if (app.anomalies >= this.opts.maxAnomaliesPerFlow) return;
+    if (app.anomalies >= this.opts.maxAnomaliesPerFlow || this.write === null) return;
     app.anomalies++;
     const rec = flowHeader(app.flow, 'anomaly', this.tsSec, this.tsNsec);
     if (app.flow.appProto) rec.app_proto = app.flow.appProto;

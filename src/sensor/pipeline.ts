@@ -42,8 +42,10 @@ function flowTimeouts(t: ConfigTimeouts): FlowTimeouts {
 export interface PipelineOutputs {
   /** Where EVE records go; none means count only. */
   eve?: EveSink;
-  /** Extra consumer of reassembled TCP data (tests, later the app layer). */
+  /** Extra consumer of reassembled TCP data (tests, tools). */
   stream?: StreamSink;
+  /** Run the application-layer stage (default true); off measures the stages before it. */
+  appLayer?: boolean;
 }
 
 export class Pipeline implements FrameSink {
@@ -89,7 +91,7 @@ export class Pipeline implements FrameSink {
       { onFlowEnd: (f, reason) => this.flowEnded(f, reason) },
     );
     validateParsers(APP_PARSERS);
-    this.app = new AppLayer(APP_PARSERS, (rec) => this.eve?.write(rec), {
+    this.app = new AppLayer(out.appLayer === false ? [] : APP_PARSERS, this.eve ? (rec) => this.eve!.write(rec) : null, {
       onTx: (flow, tx) => {
         if (tx instanceof DnsTx && tx.isResponse) this.dnsAnswers.addResponse(flowClientIp(flow), tx.message, tx.tsSec);
       },
@@ -166,7 +168,7 @@ export class Pipeline implements FrameSink {
     this.app.flowEnd(f);
     this.flowsByProto.set(f.proto, (this.flowsByProto.get(f.proto) ?? 0) + 1);
     this.flowRecords++;
-    this.eve?.write(flowRecord(f));
+    if (this.eve) this.eve.write(flowRecord(f));
   }
 
   /** End of input: every flow ends (reason `shutdown`), final stats record. */

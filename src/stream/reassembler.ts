@@ -31,6 +31,9 @@
  *    RST or sent after it is ignored and counted (Suricata also stops
  *    reassembling a reset session).
  *  - SYN with data: the data starts at ISN+1 and is delivered.
+ *  - A segment the capture's snap length cut short (decoder trunc_pkt and
+ *    origLen > capLen) delivers its captured bytes, then a gap for the rest
+ *    (`tshark -z follow` just concatenates the captured parts).
  *  - A SYN with a new ISN on a direction that has delivered nothing yet
  *    restarts it; port reuse on a closed flow is the flow table's business
  *    (it starts a new Flow, see flow/table.ts).
@@ -40,6 +43,7 @@
  */
 import type { Packet } from '../decode/packet.js';
 import type { Flow } from '../flow/flow.js';
+import { decoderEventId } from '../decode/events.js';
 import { StreamDirection } from './direction.js';
 import { newDataWins, policyGroup, type OverlapPolicy, type PolicyGroup } from './policy.js';
 
@@ -103,6 +107,22 @@ const RST_WINDOW = 1 << 24;
 /** Segments further ahead than this are not plausible for any window (2^30). */
 const MAX_AHEAD = 0x40000000;
 
+const EV_IP4_TRUNC = decoderEventId('decoder.ipv4.trunc_pkt');
+const EV_IP6_TRUNC = decoderEventId('decoder.ipv6.trunc_pkt');
+
+/**
+ * Payload bytes cut off by the capture's snap length: the decoder clipped
+ * the datagram (trunc_pkt) and the frame was longer on the wire.
+ */
+function snappedBytes(pkt: Packet): number {
+  if (pkt.eventCount === 0 || pkt.origLen <= pkt.capLen) return 0;
+  for (let i = 0; i < pkt.eventCount && i < pkt.events.length; i++) {
+    const e = pkt.events[i];
+    if (e === EV_IP4_TRUNC || e === EV_IP6_TRUNC) return pkt.origLen - pkt.capLen;
+  }
+  return 0;
+}
+
 const FIN = 0x01;
 const SYN = 0x02;
 const RST = 0x04;
@@ -138,6 +158,7 @@ export class TcpReassembler {
   private cIsnChange = 0;
   private cEndDropped = 0;
   private cRstInvalid = 0;
+  private cSnapped = 0;
   private cEndDroppedBytes = 0;
 
   constructor(cfg: Partial<StreamConfig> = {}, sink: StreamSink) {
@@ -231,9 +252,12 @@ export class TcpReassembler {
       return;
     }
 
+    // A segment cut short by the snap length still occupies its full
+    // sequence space; the bytes not captured become a gap right after it.
+    const snapped = snappedBytes(pkt);
     if (flags & FIN && !st.finSeen) {
       st.finSeen = true;
-      st.finSeq = (dataSeq + len) >>> 0;
+      st.finSeq = (dataSeq + len + snapped) >>> 0;
     }
     if (st.finSeen && len > 0) {
       const room = (st.finSeq - dataSeq) | 0;
@@ -244,6 +268,11 @@ export class TcpReassembler {
       }
     }
     if (len > 0) this.insert(flow, dir, st, pkt.data, pkt.payloadOff, dataSeq, len);
+    if (snapped > 0 && st.nextSeq === ((dataSeq + len) >>> 0)) {
+      this.cSnapped++;
+      this.gapTo(flow, dir, st, (dataSeq + len + snapped) >>> 0);
+      this.drain(flow, dir, st);
+    }
     if (st.finSeen && st.nextSeq === st.finSeq && st.holdSeq.length === 0) this.close(flow, dir, st);
   }
 
@@ -283,6 +312,7 @@ export class TcpReassembler {
       'tcp.data_after_rst': this.cAfterRst,
       'tcp.rst': this.cRst,
       'tcp.rst_invalid': this.cRstInvalid,
+      'tcp.snapped_segments': this.cSnapped,
       'tcp.seq_out_of_window': this.cOutOfWindow,
       'tcp.isn_change': this.cIsnChange,
       'tcp.end_unacked_segments_dropped': this.cEndDropped,

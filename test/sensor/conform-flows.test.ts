@@ -109,6 +109,9 @@ describe('flows agree with tshark conversations on every capture under pcaps/', 
           rmSync(merged);
         }
       },
+    ).then(
+      () => null,
+      (e: unknown) => e, // kept until awaited below, so a failure is not an unhandled rejection meanwhile
     );
     const harrier = new Map<string, HarrierRun>();
     for (let i = 0; i < paths.length; i++) {
@@ -116,7 +119,8 @@ describe('flows agree with tshark conversations on every capture under pcaps/', 
       if (i % 100 === 99) await new Promise((r) => setImmediate(r));
     }
     state.seconds.harrier = (Date.now() - t0) / 1000;
-    await tsharkJobs;
+    const jobError = await tsharkJobs;
+    if (jobError !== null) throw jobError;
     await pool(single, 2, async (f) => {
       rowsOf.set(f, await tsharkFrameRows(f, join(state.dir, `single-${rowsOf.size}.tsv`)).catch(() => []));
     });

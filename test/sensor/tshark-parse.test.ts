@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import {
   bytesMatch,
   canonicalIp,
+  convKey,
   diffConvTable,
   endpoint,
   parseConvOutput,
@@ -15,7 +16,6 @@ import {
 } from '../support/tshark.js';
 import { compareFile, WHY, type HarrierFrames, type TimeoutTable } from './flow-compare.js';
 import type { HarrierFlow } from './harrier-run.js';
-import { convKey } from '../support/tshark.js';
 
 /** A FRAME_FIELDS row: number, len, caplen, time, protocols, ip src/dst, ipv6 src/dst, tcp sp/dp/stream, udp sp/dp/stream, tcp.flags, vlan, tcp.hdr_len. */
 function row(f: Partial<Record<'n' | 'len' | 'cap' | 't' | 'protos' | 'ip4s' | 'ip4d' | 'ip6s' | 'ip6d' | 'tsp' | 'tdp' | 'tst' | 'usp' | 'udp' | 'ust' | 'fl' | 'vlan' | 'hl', string>>): string {
@@ -257,4 +257,45 @@ test('compareFile: VLAN splits, decoder events, ICMP errors and refused captures
   const ref = compareFile('x', three, hframes([-1, -1], [0, 0], [], { refused: 'HARRIER_ERR_LINKTYPE x' }), T);
   assert.equal(ref.explained.get(WHY.refused), 1);
   assert.deepEqual(ref.unexplained, []);
+});
+
+function tcpFrame(n: number, t: number, fromA: boolean, flags: string, stream: string, protos = 'eth:ip:tcp'): TsFrame {
+  return parseFrameRow(
+    row({ n: String(n), len: '100', t: String(t), protos, ip4s: fromA ? '10.0.0.1' : '10.0.0.2', ip4d: fromA ? '10.0.0.2' : '10.0.0.1', tsp: fromA ? '1111' : '80', tdp: fromA ? '80' : '1111', tst: stream, fl: flags, hl: '20' }),
+  );
+}
+
+function tflow(id: number, pk: [number, number], first: number, last: number, extra: Partial<HarrierFlow> = {}): HarrierFlow {
+  return hflow(id, pk, first, last, { proto: 6, client: '10.0.0.1:1111', server: '10.0.0.2:80', key: convKey(6, '10.0.0.1:1111', '10.0.0.2:80'), ...extra });
+}
+
+test('compareFile: TCP port reuse is explained only when the new part starts with a SYN', () => {
+  // tshark: two streams (new SYN at frame 3); Harrier: one flow.
+  const frames = [tcpFrame(1, 0, true, '0x002', '0'), tcpFrame(2, 1, false, '0x012', '0'), tcpFrame(3, 2, true, '0x002', '1')];
+  const r = compareFile('x', frames, hframes([1, 1, 1], [0, 1, 0], [tflow(1, [2, 1], 0, 2)], { protoOf: [6, 6, 6] }), T);
+  assert.deepEqual(r.unexplained, []);
+  assert.equal(r.explained.get(WHY.tsharkReuse), 1);
+  const noSyn = [tcpFrame(1, 0, true, '0x002', '0'), tcpFrame(2, 1, false, '0x012', '0'), tcpFrame(3, 2, true, '0x010', '1')];
+  assert.equal(compareFile('x', noSyn, hframes([1, 1, 1], [0, 1, 0], [tflow(1, [2, 1], 0, 2)], { protoOf: [6, 6, 6] }), T).unexplained.length, 1);
+  // Harrier: two flows, the second starting with a SYN 2 s later (no timeout): its port-reuse rule.
+  const h2 = hframes([1, 1, 2], [0, 1, 0], [tflow(1, [1, 1], 0, 1, { state: 'closed' }), tflow(2, [1, 0], 2, 2, { state: 'new' })], { protoOf: [6, 6, 6] });
+  const one = [tcpFrame(1, 0, true, '0x002', '0'), tcpFrame(2, 1, false, '0x012', '0'), tcpFrame(3, 2, true, '0x002', '0')];
+  assert.equal(compareFile('x', one, h2, T).explained.get(WHY.harrierReuse), 1);
+});
+
+test('compareFile: an invalid TCP header counted in a port-0 flow is flagged as a defect, not silently accepted', () => {
+  const frames = [tcpFrame(1, 0, true, '0x002', '0')];
+  const zero = tflow(9, [1, 0], 0, 0, { client: '10.0.0.1:0', server: '10.0.0.2:0', key: convKey(6, '10.0.0.1:0', '10.0.0.2:0') });
+  const r = compareFile('x', frames, hframes([9], [0], [zero], { protoOf: [6], eventsOf: new Map([[0, ['decoder.tcp.hlen_too_small']]]) }), T);
+  assert.deepEqual(r.unexplained, []);
+  assert.ok([...r.explained.keys()].every((k) => k.includes(WHY.invalidL4Counted)));
+});
+
+test('compareFile: frames of an encapsulation Harrier does not decode are named only for listed encapsulations', () => {
+  const pppoe = [tcpFrame(1, 0, true, '0x002', '0', 'eth:ethertype:pppoes:ppp:ip:tcp')];
+  const r = compareFile('x', pppoe, hframes([-1], [0], [], { protoOf: [0] }), T);
+  assert.deepEqual(r.unexplained, []);
+  assert.equal(r.explained.get(`${WHY.unsupportedEncap} (pppoes)`), 1);
+  const other = [tcpFrame(1, 0, true, '0x002', '0', 'eth:ethertype:mpls:ip:tcp')];
+  assert.equal(compareFile('x', other, hframes([-1], [0], [], { protoOf: [0] }), T).unexplained.length, 1);
 });

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { Conn } from './harness.js';
 import { F } from '../flow/packets.js';
 import type { OverlapPolicy } from '../../src/stream/reassembler.js';
+import { decoderEventId } from '../../src/decode/events.js';
+import { A, B, mkPacket } from '../flow/packets.js';
 
 test('in-order data is delivered once, straight from the packet buffer', () => {
   const c = new Conn().open();
@@ -232,6 +234,20 @@ test('a RST far outside the sequence space is ignored', () => {
   assert.equal(c.r.stats()['tcp.rst_invalid'], 1);
   c.pkt(1, F.RST, c.isnS + 1, 0);
   assert.deepEqual(c.sink.ends, [1, 1]);
+});
+
+test('a segment cut by the snap length delivers its captured bytes, then a gap for the rest', () => {
+  const c = new Conn().open();
+  c.data(0, 0, 'head');
+  const p = mkPacket({ src: A, dst: B, sport: 40000, dport: 80, flags: F.ACK, seq: c.isnC + 5, payload: 'capt' });
+  p.origLen = p.capLen + 6; // 6 payload bytes beyond the snap length
+  p.events[0] = decoderEventId('decoder.ipv4.trunc_pkt');
+  p.eventCount = 1;
+  c.r.handle(c.flow, 0, p);
+  c.data(0, 14, 'next');
+  assert.deepEqual(c.sink.log[0], ['d4', 'd4', 'g6', 'd4']);
+  assert.equal(c.sink.text(0), 'headcaptnext');
+  assert.equal(c.r.stats()['tcp.snapped_segments'], 1);
 });
 
 test('mid-stream pick-up starts at the first sequence seen; midstream off ignores it', () => {
