@@ -89,7 +89,7 @@ PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 cluster_initdb() {
   local d=$LAB_RUN/pg
   mkdir -p "$d/sock"; chown -R postgres "$d"
-  su postgres -s /bin/sh -c "$PG_BIN/initdb -N -D $d/data -A trust -U postgres >/dev/null && echo 'host all all 0.0.0.0/0 trust' >> $d/data/pg_hba.conf" &
+  su postgres -s /bin/sh -c "$PG_BIN/initdb -N -D $d/data -A trust -U postgres >/dev/null && echo 'host all all 0.0.0.0/0 trust' >> $d/data/pg_hba.conf" 9<&- &
   PG_INIT_PID=$!
 }
 cluster_postgres() {
@@ -103,7 +103,9 @@ cluster_postgres() {
 }
 
 cluster_sshd() {
-  local d=$LAB_RUN/ssh; mkdir -p "$d" /run/sshd
+  local d=$LAB_RUN/ssh; mkdir -p "$d"
+  # sshd insists on its privilege-separation directory; made (and later removed) only if missing.
+  [[ -d /run/sshd ]] || { mkdir /run/sshd && touch "$LAB_RUN/made-run-sshd"; }
   ssh-keygen -q -t ed25519 -N '' -f "$d/host_ed25519" </dev/null
   # No lab user exists on the machine, so no password can ever succeed.
   cat > "$d/sshd_config" <<EOF

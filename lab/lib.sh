@@ -96,7 +96,8 @@ lab_ip() { # ns command...
 lab_bg() { # ns name cmd...
   local ns=$1 name=$2; shift 2
   mkdir -p "$LAB_RUN/logs"
-  setsid ip netns exec "$ns" "$@" >"$LAB_RUN/logs/$name.log" 2>&1 < /dev/null &
+  # (fd 9 closed: the run lock must not outlive run.sh in a background process)
+  setsid ip netns exec "$ns" "$@" >"$LAB_RUN/logs/$name.log" 2>&1 < /dev/null 9<&- &
   echo "$! $ns $name" >> "$LAB_RUN/pids"
   disown "$!" 2>/dev/null || true   # teardown reaps it; no "Killed" job notices
 }

@@ -51,6 +51,15 @@ for s in "${LIST[@]}"; do
   [[ $s == @* || -f $LAB_DIR/scenarios/$s.sh ]] || lab_die "unknown scenario $s"
 done
 
+# One lab per machine (the names are fixed): an exclusive lock, held until exit
+# and inherited by teardown.sh. It is taken on the directory /run itself so that
+# no lock file is left behind. A second run waits up to LAB_LOCK_WAIT seconds.
+exec 9</run
+if ! flock -n 9; then
+  lab_log "another lab run holds the lock; waiting up to ${LAB_LOCK_WAIT:-600} s"
+  flock -w "${LAB_LOCK_WAIT:-600}" 9 || lab_die "another lab run is still active"
+fi
+export LAB_LOCK_HELD=1
 bash "$LAB_DIR/teardown.sh" || lab_die "could not clean up a previous run"
 mkdir -p "$LAB_RUN" "$OUT"
 rm -rf "$OUT/captures" "$OUT/snapshot" "$OUT/ground-truth.json" "$OUT/cluster.pcap"
@@ -151,7 +160,7 @@ for s in "${LIST[@]}"; do
   case $s in
     @reuse-ip) event_reuse_ip ;;
     @reschedule) event_reschedule ;;
-    *) timeout -k 5 150 bash "$LAB_DIR/scenarios/$s.sh" || lab_log "warning: scenario $s failed (exit $?)" ;;
+    *) timeout -k 5 150 bash "$LAB_DIR/scenarios/$s.sh" 9<&- || lab_log "warning: scenario $s failed (exit $?)" ;;
   esac
   sleep 1
 done

@@ -8,6 +8,12 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$LAB_DIR/lib.sh"
 [[ $(id -u) == 0 ]] || { echo "lab/teardown.sh: needs root" >&2; exit 1; }
 
+# Run by hand, teardown must not pull the namespaces from under an active run.
+if [[ -z ${LAB_LOCK_HELD:-} ]]; then
+  exec 9</run
+  flock -n 9 || { echo "lab/teardown.sh: a lab run is active (it tears down itself on exit)" >&2; exit 1; }
+fi
+
 lab_namespaces() { ip netns list 2>/dev/null | awk '{print $1}' | grep "^${LAB_PREFIX}" || true; }
 
 # The processes living in a lab namespace: those whose /proc/PID/ns/net is the
@@ -45,6 +51,7 @@ if [[ -n $ns_list ]]; then
 fi
 rm -rf /etc/netns/${LAB_PREFIX}* 2>/dev/null
 rmdir /etc/netns 2>/dev/null || true
+[[ -f $LAB_RUN/made-run-sshd ]] && rmdir /run/sshd 2>/dev/null
 rm -rf "$LAB_RUN"
 
 left=$(lab_namespaces)

@@ -24,9 +24,11 @@
  *   packet. When the inner frame is not IP (ARP inside VXLAN), decode returns
  *   false;
  * - malformed IPv4 options raise their event but do not stop decoding;
- * - a broken transport header (TCP too short, …) raises its event and counts
- *   the packet in decoder.invalid, but decode still returns true: the IP
- *   layer is sound and the flow stage can account the packet by address.
+ * - a broken TCP or UDP header (too short, bad header length) raises its
+ *   event, counts the packet in decoder.invalid, and decode returns false:
+ *   without ports the packet belongs to no flow (Suricata's DecodeTCP and
+ *   DecodeUDP also stop before flow handling; test/sensor/conform-flows
+ *   checks it on real captures).
  * ICMP/ICMPv6 leave sport/dport at 0; their identity is icmpType/icmpCode
  * (and icmpId for echo).
  */
@@ -796,8 +798,7 @@ export class Decoder implements EventSink {
     pkt.payloadLen = end - off;
     switch (proto) {
       case 6:
-        this.tcp(pkt, b, off, end, v);
-        return true;
+        return this.tcp(pkt, b, off, end, v);
       case 17:
         return this.udp(pkt, b, off, end, v);
       case 1:
@@ -826,18 +827,12 @@ export class Decoder implements EventSink {
     }
   }
 
-  private tcp(pkt: Packet, b: Buffer, off: number, end: number, v: number): void {
+  private tcp(pkt: Packet, b: Buffer, off: number, end: number, v: number): boolean {
     this.c[C.TCP]++;
     const len = end - off;
-    if (len < 20) {
-      this.invalid(pkt, E_TCP_SMALL);
-      return;
-    }
+    if (len < 20) return this.invalid(pkt, E_TCP_SMALL);
     const hlen = (b[off + 12] >> 4) << 2;
-    if (hlen < 20 || hlen > len) {
-      this.invalid(pkt, E_TCP_HLEN);
-      return;
-    }
+    if (hlen < 20 || hlen > len) return this.invalid(pkt, E_TCP_HLEN);
     pkt.sport = (b[off] << 8) | b[off + 1];
     pkt.dport = (b[off + 2] << 8) | b[off + 3];
     pkt.tcpSeq = ((b[off + 4] << 24) | (b[off + 5] << 16) | (b[off + 6] << 8) | b[off + 7]) >>> 0;
@@ -855,12 +850,13 @@ export class Decoder implements EventSink {
       pkt.l4CsumOk = ok ? 1 : 0;
       if (!ok) this.event(pkt, E_TCP_CSUM);
     }
+    return true;
   }
 
   private udp(pkt: Packet, b: Buffer, off: number, end: number, v: number): boolean {
     this.c[C.UDP]++;
     const len = end - off;
-    if (len < 8) return !this.invalid(pkt, E_UDP_HLEN_SMALL);
+    if (len < 8) return this.invalid(pkt, E_UDP_HLEN_SMALL);
     pkt.sport = (b[off] << 8) | b[off + 1];
     const dport = (b[off + 2] << 8) | b[off + 3];
     pkt.dport = dport;
@@ -869,7 +865,7 @@ export class Decoder implements EventSink {
     let ulen = (b[off + 4] << 8) | b[off + 5];
     if (ulen < 8) {
       pkt.payloadLen = 0;
-      return !this.invalid(pkt, E_UDP_LEN_INVALID);
+      return this.invalid(pkt, E_UDP_LEN_INVALID);
     }
     if (ulen > len) {
       if (!this.clipped) this.invalid(pkt, E_UDP_SMALL);

@@ -21,6 +21,9 @@
  *    and, if still over, evicts the least recently active flows — each still
  *    reported through `onFlowEnd(flow, 'memcap')`, never dropped silently.
  *    Emergency mode ends when use falls below (100 - emergencyRecovery) %.
+ *    Sources grow between admissions (a flow's held segments); `expire()`
+ *    also evicts when they took the total over the cap, so the cap holds at
+ *    every admission and at least once per expire() call.
  *
  * Re-entrancy: `onFlowEnd` may be called from inside `handle()` (eviction,
  * TCP port reuse) for a flow other than the one being returned.
@@ -241,6 +244,20 @@ export class FlowTable {
         const n = this.next[s];
         this.remove(f, 'timeout');
         s = n;
+      }
+    }
+    // Memory attached sources gained since the last admission (held stream
+    // segments) is settled here at the latest, once per call.
+    if (this.active > 0 && this.memuse() > this.cfg.memcapBytes) {
+      this.cMemcap++;
+      if (!this.emergency) {
+        this.emergency = true;
+        this.cEmergIn++;
+      }
+      while (this.active > 0 && this.memuse() > this.cfg.memcapBytes) {
+        const o = this.oldestHead();
+        if (o === -1) break;
+        this.remove(this.flows[o] as Flow, 'memcap');
       }
     }
     this.checkRecovery();

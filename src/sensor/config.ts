@@ -77,7 +77,7 @@ export function defaultConfig(): HarrierConfig {
         icmp: { new: 10, established: 100, bypassed: 50 },
       },
     },
-    stream: { memcap: 256 * 1024 * 1024, overlapPolicy: 'first', maxBufferedPerStream: 1024 * 1024, midstream: true },
+    stream: { memcap: 256 * 1024 * 1024, overlapPolicy: 'bsd', maxBufferedPerStream: 1024 * 1024, midstream: true },
     eve: { statsInterval: 0 },
     vars: {
       addressGroups: {

@@ -118,6 +118,8 @@ export class Pipeline implements FrameSink {
         end: (flow, dir) => extra?.end?.(flow, dir),
       },
     );
+    // Segments held for reassembly count against the flow memcap too.
+    this.flows.addMemorySource(() => this.streams.memuse);
   }
 
   frame(data: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number): void {

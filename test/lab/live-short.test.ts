@@ -38,11 +38,13 @@ function labLeftovers(): string[] {
     ...(existsSync('/run/harrier-lab') ? ['/run/harrier-lab'] : [])];
 }
 
-test('lab --short: set-up, scan + Log4Shell, capture, ground truth, analyze, teardown', { skip: skipReason(), timeout: 300_000 }, () => {
+test('lab --short: set-up, scan + Log4Shell, capture, ground truth, analyze, teardown', { skip: skipReason(), timeout: 480_000 }, () => {
   const out = mkdtempSync(join(tmpdir(), 'harrier-lab-'));
   try {
     const t0 = Date.now();
-    const run = spawnSync('bash', [join(REPO_ROOT, 'lab', 'run.sh'), '--short', '--out', out], { encoding: 'utf8', timeout: 280_000 });
+    // Another lab run on the machine (one at a time): wait for it up to 3 min.
+    const run = spawnSync('bash', [join(REPO_ROOT, 'lab', 'run.sh'), '--short', '--out', out],
+      { encoding: 'utf8', timeout: 460_000, env: { ...process.env, LAB_LOCK_WAIT: '180' } });
     const secs = (Date.now() - t0) / 1000;
     assert.equal(run.status, 0, `lab/run.sh --short failed (${run.signal ?? run.status}):\n${run.stderr.slice(-3000)}`);
     process.stderr.write(`# lab --short took ${secs.toFixed(1)} s\n`);

@@ -227,6 +227,8 @@ describe('flows agree with tshark conversations on every capture under pcaps/', 
     assert.equal(unexplained.length, 0, unexplained.slice(0, 40).join('\n'));
   });
 
+  // Once a defect (packets with a broken TCP header were counted in a port-0 flow), fixed in
+  // src/decode/decoder.ts: this guards against it coming back.
   test('no packet whose TCP/UDP header failed decoding is counted in a flow (Suricata creates none)', () => {
     const defects = [...totals.explained].filter(([k]) => k.includes(WHY.invalidL4Counted));
     assert.deepEqual(defects, [], 'Harrier counts packets with an invalid TCP/UDP header (decoder.tcp.hlen_too_small, decoder.tcp.pkt_too_small) in a TCP flow with ports 0');

@@ -83,6 +83,13 @@ test('held stream memory counts against the flow memcap and eviction frees it', 
   // evicted flows' held data was released, not leaked
   const held = w.reasm.stats()['tcp.reassembly_memuse'];
   assert.equal(held, st['flow.active'] * (8192 + 96));
+  // an existing flow holding more: expire() settles the cap without a new flow
+  const before = w.ends.length;
+  w.send({ src: A, dst: B, sport: 1039, dport: 80, flags: F.ACK | F.PSH, seq: 20000, payload: Buffer.alloc(30000, 0x42), ts: 60 });
+  assert.ok(w.table.memuse() > 64 * 1024);
+  w.table.expire(60);
+  assert.ok(w.table.memuse() <= 64 * 1024);
+  assert.ok(w.ends.length > before);
 });
 
 test('timeouts end flows through the hook and the reassembler closes their streams', () => {
