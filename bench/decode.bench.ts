@@ -114,14 +114,7 @@ for (const checksums of [false, true]) {
     const w0 = process.hrtime.bigint();
     readCaptureFile(src, {
       frame(data, off, capLen, origLen, tsSec, tsNsec, linkType, ifIndex) {
-        pkt.data = data;
-        pkt.frameOff = off;
-        pkt.capLen = capLen;
-        pkt.origLen = origLen;
-        pkt.tsSec = tsSec;
-        pkt.tsNsec = tsNsec;
-        pkt.linkType = linkType;
-        pkt.ifIndex = ifIndex;
+        pkt.load(data, off, capLen, origLen, tsSec, tsNsec, linkType, ifIndex);
         dec.decode(pkt);
       },
     });

@@ -126,6 +126,23 @@ export class AppLayer {
       return;
     }
     if (app.status !== DETECTING) return;
+    if (this.tcpParsers.length === 0) {
+      app.status = FAILED;
+      return;
+    }
+    if (app.pending.length === 0 && app.verdict[dir] === 0) {
+      // Fast path, the common case: the first bytes of the flow are probed
+      // where they lie and, when a parser claims them, parsed without a copy.
+      const claimed = this.probeAll(this.tcpParsers, flow, dir, buf, off, len, len >= this.opts.probeLimit);
+      if (claimed) {
+        this.claim(app, claimed, dir);
+        this.parse(app, dir, buf, off, len);
+        return;
+      }
+      this.keep(app, dir, buf, off, len);
+      if ((app.verdict[dir] as number) === 1) this.settleFailure(app);
+      return;
+    }
     this.detect(app, dir, buf, off, len, this.tcpParsers);
   }
 
@@ -155,6 +172,10 @@ export class AppLayer {
       return;
     }
     if (app.status !== DETECTING) return;
+    if (this.udpParsers.length === 0) {
+      app.status = FAILED;
+      return;
+    }
     // Datagrams are whole messages: probe each one as it is, without gathering.
     const claimed = this.probeAll(this.udpParsers, flow, dir, buf, off, len, true);
     if (claimed) {

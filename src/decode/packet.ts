@@ -169,6 +169,22 @@ export class Packet {
   readonly events = new Uint16Array(MAX_PACKET_EVENTS);
   eventCount = 0;
 
+  /**
+   * Point this packet at a new frame (the capture fields). The pipeline calls
+   * it once per frame, as do tests and tools that decode frames themselves;
+   * `Decoder.decode` then clears the decoded fields itself.
+   */
+  load(data: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex = 0): void {
+    this.data = data;
+    this.frameOff = off;
+    this.capLen = capLen;
+    this.origLen = origLen;
+    this.tsSec = tsSec;
+    this.tsNsec = tsNsec;
+    this.linkType = linkType;
+    this.ifIndex = ifIndex;
+  }
+
   /** Reset every per-packet field before decoding the next frame. */
   reset(): void {
     this.vlanCount = 0;

@@ -124,15 +124,7 @@ export class Pipeline implements FrameSink {
 
   frame(data: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number): void {
     const pkt = this.pkt;
-    pkt.reset();
-    pkt.data = data;
-    pkt.frameOff = off;
-    pkt.capLen = capLen;
-    pkt.origLen = origLen;
-    pkt.tsSec = tsSec;
-    pkt.tsNsec = tsNsec;
-    pkt.linkType = linkType;
-    pkt.ifIndex = ifIndex;
+    pkt.load(data, off, capLen, origLen, tsSec, tsNsec, linkType, ifIndex);
     pkt.num = ++this.packets;
     this.bytes += capLen;
     if (this.firstSec < 0) {

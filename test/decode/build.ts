@@ -227,13 +227,7 @@ export function decodeFrame(dec: Decoder, frame: Buffer, linkType = 1, tsSec = 1
 }
 
 export function decodeInto(dec: Decoder, pkt: Packet, frame: Buffer, linkType = 1, tsSec = 1000): boolean {
-  pkt.data = frame;
-  pkt.frameOff = 0;
-  pkt.capLen = frame.length;
-  pkt.origLen = frame.length;
-  pkt.tsSec = tsSec;
-  pkt.tsNsec = 0;
-  pkt.linkType = linkType;
+  pkt.load(frame, 0, frame.length, frame.length, tsSec, 0, linkType);
   return dec.decode(pkt);
 }
 

@@ -220,13 +220,7 @@ function reassembleCapture(path: string): Map<number, { payload: string; l4CsumO
   const pkt = new Packet();
   const out = new Map<number, { payload: string; l4CsumOk: number }>();
   loadFrames(path).forEach((f, i) => {
-    pkt.data = f.data;
-    pkt.frameOff = 0;
-    pkt.capLen = f.data.length;
-    pkt.origLen = f.data.length;
-    pkt.tsSec = f.tsSec;
-    pkt.tsNsec = f.tsNsec;
-    pkt.linkType = f.linkType;
+    pkt.load(f.data, 0, f.data.length, f.data.length, f.tsSec, f.tsNsec, f.linkType);
     if (d.decode(pkt) && pkt.reassembled) {
       const payload = pkt.data.subarray(pkt.l3Off + pkt.l3HdrLen, pkt.l3Off + pkt.l3Len).toString('hex');
       out.set(i + 1, { payload, l4CsumOk: pkt.l4CsumOk });

@@ -36,13 +36,7 @@ function run(rel: string): { rows: Row[]; stats: Record<string, number> } {
   const pkt = new Packet();
   const rows: Row[] = [];
   for (const f of loadFrames(sharedPath(rel) as string)) {
-    pkt.data = f.data;
-    pkt.frameOff = 0;
-    pkt.capLen = f.data.length;
-    pkt.origLen = f.data.length;
-    pkt.tsSec = f.tsSec;
-    pkt.tsNsec = f.tsNsec;
-    pkt.linkType = f.linkType;
+    pkt.load(f.data, 0, f.data.length, f.data.length, f.tsSec, f.tsNsec, f.linkType);
     const ok = d.decode(pkt);
     rows.push({
       ok, tunnel: pkt.tunnel, vlan0: pkt.vlan0, vlanCount: pkt.vlanCount, v: pkt.ipVersion, src4: pkt.src4, dst4: pkt.dst4,

@@ -137,13 +137,7 @@ for (const rel of FILES) {
     const pkt = new Packet();
     let compared = 0;
     frames.forEach((f, i) => {
-      pkt.data = f.data;
-      pkt.frameOff = 0;
-      pkt.capLen = f.data.length;
-      pkt.origLen = f.data.length;
-      pkt.tsSec = f.tsSec;
-      pkt.tsNsec = f.tsNsec;
-      pkt.linkType = f.linkType;
+      pkt.load(f.data, 0, f.data.length, f.data.length, f.tsSec, f.tsNsec, f.linkType);
       const ok = d.decode(pkt);
       const want = expected(ts[i]);
       const where = `${rel} frame ${i + 1} (${ts[i]['frame.protocols'].join(':')})`;

@@ -244,14 +244,7 @@ function decodeCapture(): Seen[] {
   const sink: FrameSink = {
     frame(data, off, capLen, origLen, tsSec, tsNsec, linkType) {
       n++;
-      pkt.reset();
-      pkt.data = data;
-      pkt.frameOff = off;
-      pkt.capLen = capLen;
-      pkt.origLen = origLen;
-      pkt.tsSec = tsSec;
-      pkt.tsNsec = tsNsec;
-      pkt.linkType = linkType;
+      pkt.load(data, off, capLen, origLen, tsSec, tsNsec, linkType);
       if (!d.decode(pkt)) return;
       const six = pkt.ipVersion === 6;
       out.push({

@@ -180,13 +180,7 @@ function decodeCapture(): Seen[] {
   const pkt = new Packet();
   const out: Seen[] = [];
   for (const f of loadFrames(pcap)) {
-    pkt.data = f.data;
-    pkt.frameOff = 0;
-    pkt.capLen = f.data.length;
-    pkt.origLen = f.data.length;
-    pkt.tsSec = f.tsSec;
-    pkt.tsNsec = f.tsNsec;
-    pkt.linkType = f.linkType;
+    pkt.load(f.data, 0, f.data.length, f.data.length, f.tsSec, f.tsNsec, f.linkType);
     if (!d.decode(pkt)) continue;
     out.push({
       tunnel: pkt.tunnel, tunnelId: pkt.tunnelId, outerSrc: pkt.tunnelSrc4, outerDst: pkt.tunnelDst4,
