@@ -20,3 +20,21 @@ test('nDPI captures: the comparison covers the corpus', { skip, timeout: 180_000
   // The corpus must actually have been exercised (HTTP, TLS, DNS, QUIC flows by the thousand).
   assert.ok(r.captures >= 150 && r.proto.total >= 3000 && r.sni.total >= 500 && r.ja3.total >= 500, JSON.stringify({ c: r.captures, p: r.proto, s: r.sni, j: r.ja3 }));
 });
+
+const PROTO_TODO = 'below 95% until the recognisers (src/applayer/recognisers.ts) are in the registry; see docs/ndpi-agreement.md';
+const SNI_TODO = 'QUIC SNI/JA3 need the quic recogniser in the registry; see docs/ndpi-agreement.md';
+
+test('nDPI captures: protocol identification agrees on ≥95% of flows', { skip, todo: PROTO_TODO, timeout: 180_000 }, () => {
+  const r = run();
+  assert.ok(pct(r.proto) >= 95, `protocol agreement ${pct(r.proto).toFixed(2)}% (${r.proto.agree}/${r.proto.total})`);
+});
+
+test('nDPI captures: SNI agrees on ≥99% of flows where nDPI reports one', { skip, todo: SNI_TODO, timeout: 180_000 }, () => {
+  const r = run();
+  assert.ok(pct(r.sni) >= 99, `SNI agreement ${pct(r.sni).toFixed(2)}% (${r.sni.agree}/${r.sni.total})`);
+});
+
+test('nDPI captures: JA3 agrees on ≥99% of flows where nDPI reports one', { skip, todo: SNI_TODO, timeout: 180_000 }, () => {
+  const r = run();
+  assert.ok(pct(r.ja3) >= 99, `JA3 agreement ${pct(r.ja3).toFixed(2)}% (${r.ja3.agree}/${r.ja3.total})`);
+});

@@ -127,7 +127,8 @@ export function runCapture(path: string, makePipeline: (eve: EveCollector) => Pi
   const at = (rec: Record<string, unknown>): HarrierAnswer | null => {
     const proto = rec.proto;
     if (proto !== 'TCP' && proto !== 'UDP') return null;
-    const ep = (ip: unknown, port: unknown): string => (String(ip).includes(':') ? `[${String(ip)}]:${String(port)}` : `${String(ip)}:${String(port)}`);
+    // Harrier writes IPv6 in full (as Suricata does), nDPI compressed: both go through the same normalisation.
+    const ep = (ip: unknown, port: unknown): string => normEndpoint(String(ip).includes(':') ? `[${String(ip)}]:${String(port)}` : `${String(ip)}:${String(port)}`);
     const key = flowKey(proto, ep(rec.src_ip, rec.src_port), ep(rec.dest_ip, rec.dest_port));
     let a = out.get(key);
     if (a === undefined) out.set(key, (a = { appProtos: [], snis: [], ja3s: [] }));
