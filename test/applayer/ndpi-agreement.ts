@@ -25,6 +25,9 @@ import { HarrierError } from '../../src/errors.js';
 import { EveCollector } from '../../src/output/eve-writer.js';
 import { defaultConfig } from '../../src/sensor/config.js';
 import { Pipeline } from '../../src/sensor/pipeline.js';
+import { AppLayer } from '../../src/applayer/stage.js';
+import { APP_PARSERS } from '../../src/applayer/registry.js';
+import { RECOGNISERS } from '../../src/applayer/recognisers.js';
 
 export const NDPI_REL = 'pcaps/ndpi/tests/cfgs/default';
 
@@ -157,6 +160,18 @@ function defaultPipeline(eve: EveCollector): Pipeline {
   return new Pipeline(cfg, { eve });
 }
 
+/**
+ * For development before the registry lists the recognisers: the product
+ * pipeline with its app-layer stage rebuilt over APP_PARSERS + RECOGNISERS
+ * (those not already registered). The test never uses this.
+ */
+export function pipelineWithRecognisers(eve: EveCollector): Pipeline {
+  const p = defaultPipeline(eve);
+  const extra = RECOGNISERS.filter((r) => !APP_PARSERS.some((a) => a.name === r.name && a.transport === r.transport));
+  (p as unknown as { app: AppLayer }).app = new AppLayer([...APP_PARSERS, ...extra], (rec) => eve.write(rec));
+  return p;
+}
+
 export interface Mismatch {
   file: string;
   flow: string;
@@ -182,10 +197,9 @@ export interface AgreementReport {
   elapsedSec: number;
 }
 
-/** Every nDPI capture with a result file, compared. */
-export function compareAll(base: string, makePipeline?: (eve: EveCollector) => Pipeline): AgreementReport {
-  const t0 = process.hrtime.bigint();
-  const r: AgreementReport = {
+/** An empty report to accumulate into. */
+export function emptyReport(): AgreementReport {
+  return {
     captures: 0,
     refused: [],
     proto: { total: 0, agree: 0 },
@@ -195,53 +209,76 @@ export function compareAll(base: string, makePipeline?: (eve: EveCollector) => P
     mismatches: [],
     elapsedSec: 0,
   };
+}
+
+/**
+ * Compare one capture (its in-scope flows; `only`: just these nDPI masters)
+ * into `r`. Returns false when the capture has no such flow (not run).
+ */
+export function compareFile(
+  base: string,
+  capture: string,
+  r: AgreementReport,
+  makePipeline?: (eve: EveCollector) => Pipeline,
+  only?: readonly string[],
+): boolean {
+  const flows = parseNdpiOut(capture, readFileSync(join(base, 'result', `${capture}.out`), 'utf8')).filter(
+    (f) =>
+      f.confidence.startsWith('DPI') &&
+      NDPI_TO_HARRIER[f.master]?.[f.transport === 'TCP' ? 'tcp' : 'udp'] !== undefined &&
+      (only === undefined || only.includes(f.master)),
+  );
+  if (flows.length === 0) return false;
+  const harrier = runCapture(join(base, 'pcap', capture), makePipeline);
+  if (harrier === null) r.refused.push(capture);
+  for (const f of flows) {
+    let pp = r.perProto.get(f.master);
+    if (pp === undefined) r.perProto.set(f.master, (pp = { proto: { total: 0, agree: 0 }, sni: { total: 0, agree: 0 }, ja3: { total: 0, agree: 0 } }));
+    const expected = NDPI_TO_HARRIER[f.master]![f.transport === 'TCP' ? 'tcp' : 'udp']!;
+    const ans = harrier?.get(flowKey(f.transport, f.a, f.b));
+    const flow = `${f.transport} ${f.a} <-> ${f.b}`;
+    const miss = (what: Mismatch['what'], ndpi: string, ours: string): void => {
+      r.mismatches.push({ file: f.file, flow, what, ndpi, harrier: ours });
+    };
+    r.proto.total++;
+    pp.proto.total++;
+    const got = ans === undefined ? (harrier === null ? '(capture refused)' : '(no such flow)') : [...new Set(ans.appProtos)].join(',') || '(no flow record)';
+    if (ans !== undefined && ans.appProtos.some((p) => expected.includes(p))) {
+      r.proto.agree++;
+      pp.proto.agree++;
+    } else {
+      miss('proto', f.name, got);
+    }
+    if (f.sni !== null && (f.master === 'TLS' || f.master === 'QUIC')) {
+      r.sni.total++;
+      pp.sni.total++;
+      if (ans?.snis.includes(f.sni)) {
+        r.sni.agree++;
+        pp.sni.agree++;
+      } else miss('sni', f.sni, ans?.snis.join(',') || '(none)');
+    }
+    if (f.ja3 !== null && (f.master === 'TLS' || f.master === 'QUIC')) {
+      r.ja3.total++;
+      pp.ja3.total++;
+      if (ans?.ja3s.includes(f.ja3)) {
+        r.ja3.agree++;
+        pp.ja3.agree++;
+      } else miss('ja3', f.ja3, ans?.ja3s.join(',') || '(none)');
+    }
+  }
+  return true;
+}
+
+/** Every nDPI capture with a result file, compared. */
+export function compareAll(base: string, makePipeline?: (eve: EveCollector) => Pipeline): AgreementReport {
+  const t0 = process.hrtime.bigint();
+  const r = emptyReport();
   const pcaps = new Set(readdirSync(join(base, 'pcap')));
   for (const outName of readdirSync(join(base, 'result')).sort()) {
     if (!outName.endsWith('.out')) continue;
     const capture = outName.slice(0, -4);
     if (!pcaps.has(capture)) continue;
-    const flows = parseNdpiOut(capture, readFileSync(join(base, 'result', outName), 'utf8')).filter(
-      (f) => f.confidence.startsWith('DPI') && NDPI_TO_HARRIER[f.master]?.[f.transport === 'TCP' ? 'tcp' : 'udp'] !== undefined,
-    );
-    if (flows.length === 0) continue;
-    const harrier = runCapture(join(base, 'pcap', capture), makePipeline);
-    r.captures++;
-    if (harrier === null) r.refused.push(capture);
-    for (const f of flows) {
-      let pp = r.perProto.get(f.master);
-      if (pp === undefined) r.perProto.set(f.master, (pp = { proto: { total: 0, agree: 0 }, sni: { total: 0, agree: 0 }, ja3: { total: 0, agree: 0 } }));
-      const expected = NDPI_TO_HARRIER[f.master]![f.transport === 'TCP' ? 'tcp' : 'udp']!;
-      const ans = harrier?.get(flowKey(f.transport, f.a, f.b));
-      const flow = `${f.transport} ${f.a} <-> ${f.b}`;
-      const miss = (what: Mismatch['what'], ndpi: string, ours: string): void => {
-        r.mismatches.push({ file: f.file, flow, what, ndpi, harrier: ours });
-      };
-      r.proto.total++;
-      pp.proto.total++;
-      const got = ans === undefined ? (harrier === null ? '(capture refused)' : '(no such flow)') : [...new Set(ans.appProtos)].join(',') || '(no flow record)';
-      if (ans !== undefined && ans.appProtos.some((p) => expected.includes(p))) {
-        r.proto.agree++;
-        pp.proto.agree++;
-      } else {
-        miss('proto', f.name, got);
-      }
-      if (f.sni !== null && (f.master === 'TLS' || f.master === 'QUIC')) {
-        r.sni.total++;
-        pp.sni.total++;
-        if (ans?.snis.includes(f.sni)) {
-          r.sni.agree++;
-          pp.sni.agree++;
-        } else miss('sni', f.sni, ans?.snis.join(',') || '(none)');
-      }
-      if (f.ja3 !== null && (f.master === 'TLS' || f.master === 'QUIC')) {
-        r.ja3.total++;
-        pp.ja3.total++;
-        if (ans?.ja3s.includes(f.ja3)) {
-          r.ja3.agree++;
-          pp.ja3.agree++;
-        } else miss('ja3', f.ja3, ans?.ja3s.join(',') || '(none)');
-      }
-    }
+    if (compareFile(base, capture, r, makePipeline)) r.captures++;
   }
   r.elapsedSec = Number(process.hrtime.bigint() - t0) / 1e9;
   return r;

@@ -195,7 +195,11 @@ export class HpackDecoder {
     const n = this.iv;
     p = this.ip;
     if (n > end - p) return HPACK_ERR_TRUNCATED;
-    if (n > this.maxListSize) return HPACK_ERR_LIST_TOO_LARGE;
+    if (n > this.maxListSize) {
+      // Cannot be kept and stops the block midway: the table is no longer known.
+      this.broken = true;
+      return HPACK_ERR_LIST_TOO_LARGE;
+    }
     if (!huff) {
       this.sv = n === 0 ? EMPTY : Buffer.from(b.subarray(p, p + n));
     } else {
