@@ -60,6 +60,7 @@ export class Pipeline implements FrameSink {
   private readonly statsInterval: number;
   private nextTick = 0;
   private nextStats = 0;
+  private nextDnsPrune = 0;
   private firstSec = -1;
   private readonly startedAt = process.hrtime.bigint();
   /** Counters kept here (Harrier names; Suricata names where they exist). */
@@ -148,6 +149,12 @@ export class Pipeline implements FrameSink {
     this.nextTick = tsSec + 1;
     this.decoder.expire(now);
     this.flows.expire(now);
+    // Expired DNS answers are dropped once a minute: the scan is O(entries),
+    // and the table is bounded (LRU) in between anyway.
+    if (tsSec >= this.nextDnsPrune) {
+      this.nextDnsPrune = tsSec + 60;
+      this.dnsAnswers.prune(now);
+    }
     if (tsSec >= this.nextStats) {
       this.nextStats = tsSec + this.statsInterval;
       this.eve?.write(eveStatsRecord(this.counters(), tsSec, tsNsec, tsSec - this.firstSec));
@@ -175,9 +182,14 @@ export class Pipeline implements FrameSink {
 
   /** All counters of every stage, flat, dotted names. */
   counters(): Counters {
+    const dns = this.dnsAnswers.stats();
     return mergeCounters(this.decoder.stats(), this.flows.stats(), this.streams.stats(), this.app.stats(), {
       'harrier.stream.bytes_delivered': this.streamBytes,
       'harrier.stream.gaps': this.streamGaps,
+      'harrier.dns_answers.entries': dns.entries,
+      'harrier.dns_answers.inserted': dns.inserted,
+      'harrier.dns_answers.evicted': dns.evicted,
+      'harrier.dns_answers.expired': dns.expired,
     });
   }
 

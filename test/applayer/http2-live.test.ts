@@ -29,7 +29,7 @@ for (let i = 0; i < 90; i++) BIG_HEADERS[`x-big-${i}`] = `v${i}-` + 'abcdefghij'
 const BODY = Buffer.alloc(70000, 0x42);
 
 function startServer(): Promise<http2.Http2Server> {
-  const srv = http2.createServer({ maxHeaderListSize: 1 << 20 });
+  const srv = http2.createServer({ settings: { maxHeaderListSize: 1 << 20 } });
   srv.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     const path = String(headers[':path']);
     if (String(headers['content-type'] ?? '').startsWith('application/grpc')) {

@@ -22,6 +22,9 @@ import { md5Hex } from '../../src/applayer/tls/fingerprint.js';
 import { clientHelloBody, groupsExt, hs, pointFormatsExt, sniExt, u16 } from './tls-build.js';
 import { compareFile, emptyReport, NDPI_REL, pipelineWithRecognisers } from './ndpi-agreement.js';
 import { sharedPath, skipWithoutShared } from '../support/shared.js';
+import { EVE_SCHEMA, eveSchemaErrors } from '../support/eve-schema.js';
+import { EveCollector } from '../../src/output/eve-writer.js';
+import { assertSupportedLinkType, readCaptureFile } from '../../src/capture/reader.js';
 
 type AnyDecl = AppParserDecl<unknown>;
 const byName = (name: string, transport: 'tcp' | 'udp'): AnyDecl => {
@@ -272,6 +275,27 @@ test('recognisers on nDPI captures: same protocol, QUIC SNI and JA3', { skip: sk
   }
   t.diagnostic(`${compared} nDPI flows compared`);
   assert.ok(compared >= 100, `only ${compared} flows compared`);
+});
+
+test('quic and flow records of recognised flows validate against Suricata 7.0.4 EVE schema', { skip: skipWithoutShared(NDPI_REL) || skipWithoutShared(EVE_SCHEMA), timeout: 60_000 }, () => {
+  const protos = new Set<string>();
+  let quic = 0;
+  for (const capture of ['quic.pcap', 'quic-v2.pcapng', 'quic_q50.pcap', 'quic-mvfst-22.pcap', 'pgsql.pcap', 'bittorrent_utp.pcap', 'rdp.pcap']) {
+    const path = sharedPath(`${NDPI_REL}/pcap/${capture}`);
+    if (path === null) continue;
+    const eve = new EveCollector();
+    const p = pipelineWithRecognisers(eve);
+    readCaptureFile(path, p, { onLinkType: (lt) => assertSupportedLinkType(lt, path) });
+    p.finish();
+    for (const rec of eve.out) {
+      if (rec.event_type !== 'quic' && rec.event_type !== 'flow') continue;
+      if (typeof rec.app_proto === 'string') protos.add(rec.app_proto);
+      if (rec.event_type === 'quic') quic++;
+      assert.deepEqual(eveSchemaErrors(rec), [], `${capture}: ${JSON.stringify(rec)}`);
+    }
+  }
+  assert.ok(quic >= 8, `only ${quic} quic records`);
+  for (const name of ['quic', 'pgsql', 'bittorrent-dht', 'rdp']) assert.ok(protos.has(name), `no ${name} flow among ${[...protos].join(',')}`);
 });
 
 test('recognisers: fuzz (mutated, truncated first messages and QUIC Initials)', { timeout: 120_000 }, () => {
