@@ -19,5 +19,5 @@ const args = process.argv.slice(2);
 const dev = args.includes('--with-recognisers');
 const r = compareAll(base, dev ? pipelineWithRecognisers : undefined);
 const out = args.find((a) => !a.startsWith('--')) ?? join(root, 'docs/ndpi-agreement.md');
-writeFileSync(out, renderReport(r));
+writeFileSync(out, renderReport(r, dev ? 'APP_PARSERS plus src/applayer/recognisers.ts (development mode, --with-recognisers)' : undefined));
 console.log(`protocol ${pct(r.proto).toFixed(2)}% of ${r.proto.total}, SNI ${pct(r.sni).toFixed(2)}% of ${r.sni.total}, JA3 ${pct(r.ja3).toFixed(2)}% of ${r.ja3.total}; ${r.mismatches.length} mismatches; ${r.elapsedSec.toFixed(1)} s → ${out}`);

@@ -341,8 +341,17 @@ export class AppLayer {
     app.status = ABANDONED;
   }
 
+  /** `app_layer.tx.<name>` counter keys by protocol, [tcp, udp]: built once, not per transaction. */
+  private readonly txKeys = [new Map<string, string>(), new Map<string, string>()];
+
   emitTx(flow: Flow, tx: AppTx): void {
-    this.count(`app_layer.tx.${statsName(tx.proto, flow.proto)}`);
+    const keys = this.txKeys[flow.proto === 17 ? 1 : 0];
+    let key = keys.get(tx.proto);
+    if (key === undefined) {
+      key = `app_layer.tx.${statsName(tx.proto, flow.proto)}`;
+      keys.set(tx.proto, key);
+    }
+    this.count(key);
     if (this.write === null) {
       this.opts.onTx?.(flow, tx);
       return;

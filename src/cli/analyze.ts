@@ -14,12 +14,17 @@ import { EveWriter } from '../output/eve-writer.js';
 import { loadConfig } from '../sensor/config.js';
 import { Pipeline } from '../sensor/pipeline.js';
 import { formatSummary } from './summary.js';
+import { IdentityIndex } from '../k8s/identity-index.js';
+import { loadSnapshots } from '../k8s/snapshot.js';
+import { K8sEnricher } from '../k8s/enrich.js';
 
 export interface AnalyzeOptions {
   eve?: string;
   config?: string;
   stats?: string;
   quiet?: boolean;
+  /** Kubernetes snapshot files or folders (see docs/reference/k8s.md). */
+  k8s?: string[];
 }
 
 export async function analyzeCommand(captures: string[], opts: AnalyzeOptions): Promise<void> {
@@ -29,7 +34,19 @@ export async function analyzeCommand(captures: string[], opts: AnalyzeOptions): 
   const cfg = loadConfig(opts.config);
   for (const w of cfg.warnings) process.stderr.write(`harrier: warning: ${w}\n`);
   const eve = opts.eve ? new EveWriter(opts.eve) : undefined;
-  const pipeline = new Pipeline(cfg, { eve });
+  let k8s: K8sEnricher | undefined;
+  // The enricher asks the pipeline's DNS answer table for egress domains; the pipeline is made just below.
+  let dnsOf: Pipeline | undefined;
+  if (opts.k8s && opts.k8s.length > 0) {
+    const index = new IdentityIndex({ onProblem: (_cause, msg) => process.stderr.write(`harrier: warning: k8s: ${msg}\n`) });
+    loadSnapshots(opts.k8s, index);
+    k8s = new K8sEnricher(index, {
+      cluster: cfg.cluster,
+      resolveDomain: (client, server, ts) => dnsOf?.dnsAnswers.lookup(client, server, ts)?.name,
+    });
+  }
+  const pipeline = new Pipeline(cfg, { eve, k8s });
+  dnsOf = pipeline;
   const summaries: { name: string; summary: CaptureSummary }[] = [];
   try {
     for (const name of captures) {

@@ -39,8 +39,9 @@ export function buildProgram(): Command {
     .option('--eve <file>', 'write EVE JSON lines to FILE (- for standard output)')
     .option('--config <file>', 'configuration file (YAML; accepts Suricata vars/flow-timeouts blocks)')
     .option('--stats <file>', 'write every counter (Suricata-named and Harrier-only) as one JSON object to FILE')
+    .option('--k8s <path...>', 'Kubernetes snapshots (kubectl get -o json List files, folders, or folders of timestamped snapshots) naming the workloads on every record', collect, [])
     .addOption(new Option('--quiet', 'print no summary'))
-    .action(async (captures: string[], opts: { eve?: string; config?: string; stats?: string; quiet?: boolean }) => {
+    .action(async (captures: string[], opts: { eve?: string; config?: string; stats?: string; quiet?: boolean; k8s?: string[] }) => {
       await analyzeCommand(captures, opts);
     });
   return program;

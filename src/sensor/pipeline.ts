@@ -19,8 +19,9 @@ import type { EveSink } from '../output/eve-writer.js';
 import { AppLayer } from '../applayer/stage.js';
 import { APP_PARSERS, validateParsers } from '../applayer/registry.js';
 import { DnsAnswerTable, DnsTx } from '../applayer/dns/index.js';
-import { flowClientIp } from '../events/flow-event.js';
+import { flowClientIp, flowServerIp } from '../events/flow-event.js';
 import type { FlowTimeouts as ConfigTimeouts, HarrierConfig } from './config.js';
+import { enrichRecord, type K8sEnricher } from '../k8s/enrich.js';
 import type { FlowTimeouts } from '../flow/config.js';
 
 /** The configuration file's per-protocol timeout blocks in the flow table's terms. */
@@ -46,6 +47,22 @@ export interface PipelineOutputs {
   stream?: StreamSink;
   /** Run the application-layer stage (default true); off measures the stages before it. */
   appLayer?: boolean;
+  /** Adds the `k8s` identity block to every EVE record with src_ip/dest_ip. */
+  k8s?: K8sEnricher;
+}
+
+/** The one place records are written: with an enricher, each gets its `k8s` block on the way out. */
+function enrichingSink(sink: EveSink, k8s: K8sEnricher): EveSink {
+  return {
+    write(record: object): void {
+      enrichRecord(k8s, record as Record<string, unknown>);
+      sink.write(record);
+    },
+    close: () => sink.close(),
+    get records() {
+      return sink.records;
+    },
+  };
 }
 
 export class Pipeline implements FrameSink {
@@ -72,7 +89,7 @@ export class Pipeline implements FrameSink {
   flowRecords = 0;
 
   constructor(readonly cfg: HarrierConfig, out: PipelineOutputs = {}) {
-    this.eve = out.eve;
+    this.eve = out.eve && out.k8s ? enrichingSink(out.eve, out.k8s) : out.eve;
     this.statsInterval = cfg.eve.statsInterval;
     this.decoder = new Decoder({
       checksumValidation: cfg.decoder.checksumValidation,
@@ -94,7 +111,8 @@ export class Pipeline implements FrameSink {
     validateParsers(APP_PARSERS);
     this.app = new AppLayer(out.appLayer === false ? [] : APP_PARSERS, this.eve ? (rec) => this.eve!.write(rec) : null, {
       onTx: (flow, tx) => {
-        if (tx instanceof DnsTx && tx.isResponse) this.dnsAnswers.addResponse(flowClientIp(flow), tx.message, tx.tsSec);
+        // A response travels to the resolving client: the flow's server side when the flow was first seen from its reply.
+        if (tx instanceof DnsTx && tx.isResponse) this.dnsAnswers.addResponse(tx.direction === 0 ? flowServerIp(flow) : flowClientIp(flow), tx.message, tx.tsSec);
       },
     });
     const extra = out.stream;

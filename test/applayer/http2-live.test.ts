@@ -19,7 +19,15 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Direction } from '../../src/applayer/parser.js';
 import { http2Parser } from '../../src/applayer/http2/index.js';
-import { run } from './http2-support.js';
+import { collector, run, summary } from './http2-support.js';
+import { Pipeline } from '../../src/sensor/pipeline.js';
+import { defaultConfig } from '../../src/sensor/config.js';
+import { readCaptureFile } from '../../src/capture/reader.js';
+import type { Flow } from '../../src/flow/flow.js';
+import type { Http2State } from '../../src/applayer/http2/parser.js';
+import type { Http2Tx } from '../../src/applayer/http2/tx.js';
+import { eveSchemaErrors, EVE_SCHEMA } from '../support/eve-schema.js';
+import { sharedPath } from '../support/shared.js';
 import { skipUnlessRoot, skipWithoutProgram } from '../support/shared.js';
 
 const skip = skipUnlessRoot() || skipWithoutProgram('tcpdump') || skipWithoutProgram('tshark');
@@ -83,6 +91,32 @@ function follow(file: string): Segment[] {
     out.push({ dir: line.startsWith('\t') ? 1 : 0, data: Buffer.from(line.trim(), 'hex') });
   }
   return out;
+}
+
+/**
+ * The capture through Harrier's own capture reader, decoder, flow table and
+ * TCP reassembler (app layer off); the reassembled bytes of each flow go to
+ * an HTTP/2 parser of its own.
+ */
+function viaPipeline(file: string): { txs: Http2Tx[]; events: string[] } {
+  const states = new Map<Flow, Http2State>();
+  const { r, ctx } = collector();
+  const get = (f: Flow): Http2State => {
+    let st = states.get(f);
+    if (st === undefined) states.set(f, (st = http2Parser.create(ctx)));
+    return st;
+  };
+  const p = new Pipeline(defaultConfig(), {
+    appLayer: false,
+    stream: {
+      data: (f, dir, buf, off, len) => http2Parser.parse(get(f), dir, buf, off, len, 0),
+      gap: (f, dir, len) => http2Parser.gap!(get(f), dir, len),
+    },
+  });
+  readCaptureFile(file, p);
+  p.finish();
+  for (const st of states.values()) http2Parser.end!(st);
+  return { txs: r.txs, events: r.events };
 }
 
 /** Every (name, value) tshark decoded from HEADERS/CONTINUATION/PUSH_PROMISE, sorted. */
@@ -155,6 +189,18 @@ test('Node http2 client/server on lo: transactions match the client and tshark',
     assert.equal(txs[4]!.requestDataBytes, 7);
     assert.equal(txs[4]!.responseDataBytes, 8);
     assert.equal(txs[5]!.grpc, null);
+    // The same through Harrier's own reassembly.
+    const viaP = viaPipeline(pcap);
+    assert.deepEqual(viaP.events, []);
+    assert.deepEqual(viaP.txs.map(summary).sort((a, b) => (a.stream as number) - (b.stream as number)), txs.map(summary));
+    // EVE records validate against Suricata's schema (when the shared data is there).
+    if (sharedPath(EVE_SCHEMA) !== null) {
+      for (const t of txs) {
+        const rec = { timestamp: '2026-01-01T00:00:00.000000+0000', flow_id: 1, event_type: 'http', src_ip: '127.0.0.1', src_port: 1,
+          dest_ip: '127.0.0.1', dest_port: port, proto: 'TCP', app_proto: 'http2', tx_id: t.txId, http: t.eve() };
+        assert.deepEqual(eveSchemaErrors(rec), [], `stream ${t.streamId}`);
+      }
+    }
     // tshark's HPACK decoding agrees, field for field.
     const ours: string[] = [];
     for (const t of txs) for (const h of [...t.requestHeaders, ...t.requestTrailers, ...t.responseHeaders, ...t.responseTrailers]) ours.push(`${str(h.name)}: ${str(h.value)}`);

@@ -112,11 +112,17 @@ test('EVE: Suricata field names, validates against the 7.0.4 schema', { skip: sk
   assert.deepEqual(
     { ...t1.eve(), request_headers: undefined, response_headers: undefined },
     {
-      hostname: 'example.com', url: '/a?x=1', http_user_agent: 'h2test/1', http_content_type: 'text/html', http_method: 'GET',
-      protocol: 'HTTP/2', status: 200, length: 100, http2: { stream_id: 1, request: {}, response: {} },
+      version: '2', hostname: 'example.com', url: '/a?x=1', http_user_agent: 'h2test/1', http_method: 'GET',
+      protocol: 'HTTP/2', status: 200, http2: { stream_id: 1, request: {}, response: {} },
       request_headers: undefined, response_headers: undefined,
     },
   );
+  assert.deepEqual(t1.eve().response_headers, [{ name: ':status', value: '200' }, { name: 'content-type', value: 'text/html' }]);
+  assert.deepEqual(r.txs.find((t) => t.streamId === 3)!.eve().http2, { stream_id: 3, request: { priority: 15 }, response: {} });
+  // length is the content-length field, as Suricata logs it
+  const cl = run(http2Parser, [[0, CLIENT[0]!], [0, frame(1, ES | EH, 1, reqBlock1)], [1, SERVER[0]!],
+    [1, frame(1, ES | EH, 1, block([[':status', '200'], ['content-length', '1234']]))]]);
+  assert.equal(cl.txs[0]!.eve().length, 1234);
   assert.deepEqual(r.txs.find((t) => t.streamId === 7)!.eve().http2, { stream_id: 7, request: { error_code: 'CANCEL' }, response: {} });
   for (const t of r.txs) {
     const rec = {

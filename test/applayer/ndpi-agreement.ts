@@ -71,6 +71,9 @@ export interface NdpiFlow {
   ja3: string | null;
 }
 
+/** What `normEndpoint` returns for an address that is not one. */
+export const INVALID = '(invalid)';
+
 /** `ip:port` or `[ip6]:port` as nDPI prints it → Harrier's text form. */
 export function normEndpoint(ep: string): string {
   const m = /^\[(.*)\]:(\d+)$/.exec(ep) ?? /^(.*):(\d+)$/.exec(ep);
@@ -79,7 +82,7 @@ export function normEndpoint(ep: string): string {
   try {
     return `[${new URL(`http://[${m[1]}]/`).hostname.slice(1, -1)}]:${m[2]}`;
   } catch {
-    return ep; // nDPI sometimes prints an invalid IPv6 address; such a flow simply finds no match
+    return INVALID; // nDPI sometimes prints an invalid IPv6 address ("2600:1901::7a0b::")
   }
 }
 
@@ -188,6 +191,8 @@ export interface Tally {
 export interface AgreementReport {
   captures: number;
   refused: string[];
+  /** In-scope nDPI flows left out because nDPI printed an invalid address (no flow can match them). */
+  unmatchable: string[];
   proto: Tally;
   sni: Tally;
   ja3: Tally;
@@ -202,6 +207,7 @@ export function emptyReport(): AgreementReport {
   return {
     captures: 0,
     refused: [],
+    unmatchable: [],
     proto: { total: 0, agree: 0 },
     sni: { total: 0, agree: 0 },
     ja3: { total: 0, agree: 0 },
@@ -232,6 +238,10 @@ export function compareFile(
   const harrier = runCapture(join(base, 'pcap', capture), makePipeline);
   if (harrier === null) r.refused.push(capture);
   for (const f of flows) {
+    if (f.a === INVALID || f.b === INVALID) {
+      r.unmatchable.push(`${f.file} ${f.transport} ${f.name}`);
+      continue;
+    }
     let pp = r.perProto.get(f.master);
     if (pp === undefined) r.perProto.set(f.master, (pp = { proto: { total: 0, agree: 0 }, sni: { total: 0, agree: 0 }, ja3: { total: 0, agree: 0 } }));
     const expected = NDPI_TO_HARRIER[f.master]![f.transport === 'TCP' ? 'tcp' : 'udp']!;
@@ -288,7 +298,7 @@ export const pct = (t: Tally): number => (t.total === 0 ? 100 : (100 * t.agree) 
 const fmt = (t: Tally): string => (t.total === 0 ? '—' : `${t.agree}/${t.total} (${pct(t).toFixed(1)}%)`);
 
 /** The generated Markdown report. */
-export function renderReport(r: AgreementReport): string {
+export function renderReport(r: AgreementReport, parsers = 'the product registry (APP_PARSERS)'): string {
   const lines: string[] = [];
   lines.push('# Agreement with nDPI on its test captures');
   lines.push('');
@@ -296,8 +306,14 @@ export function renderReport(r: AgreementReport): string {
   lines.push('Compared: flows nDPI identified by content (`Confidence: DPI…`) whose master protocol is in issue 4\'s scope, matched to Harrier\'s');
   lines.push('flow records by transport and both endpoints. SNI and JA3 are compared on TLS and QUIC flows where nDPI reports them.');
   lines.push('');
+  lines.push(`Parsers: ${parsers}.`);
+  lines.push('');
   lines.push(`Captures run: ${r.captures}${r.refused.length ? ` (refused by Harrier: ${r.refused.join(', ')})` : ''}; time ${r.elapsedSec.toFixed(1)} s.`);
   lines.push('');
+  if (r.unmatchable.length > 0) {
+    lines.push(`Left out: ${r.unmatchable.length} flow(s) whose address nDPI printed invalid (${r.unmatchable.join('; ')}).`);
+    lines.push('');
+  }
   lines.push('| | agree | threshold |');
   lines.push('|---|---|---|');
   lines.push(`| protocol | ${fmt(r.proto)} | 95% |`);

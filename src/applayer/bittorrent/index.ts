@@ -3,7 +3,7 @@
  *  - `bittorrent` over TCP: the peer handshake (BEP 3), both peers open
  *    with byte 19 and "BitTorrent protocol".
  *  - `bittorrent` over UDP: Local Service Discovery (BEP 14)
- *    `BT-SEARCH * HTTP/1.1`, and a uTP connection's ST_SYN (BEP 29).
+ *    `BT-SEARCH * HTTP/1.1`, and uTP control packets (BEP 29).
  *  - `bittorrent-dht` over UDP (Suricata's name): KRPC messages (BEP 5),
  *    bencoded dictionaries whose sorted keys begin `1:a` (query), `1:r`
  *    (response), `1:e` (error) or `2:ip` (a response carrying the
@@ -20,14 +20,17 @@ export function probeBittorrent(_dir: Direction, b: Buffer, off: number, len: nu
   return bytesAt(b, off, end, HANDSHAKE) ? Probe.YES : Probe.NO;
 }
 
-/** One datagram: LSD search or a uTP SYN (type 4, version 1, header 20 bytes + extensions). */
-export function probeBittorrentUdp(dir: Direction, b: Buffer, off: number, len: number): Probe {
+/**
+ * One datagram: LSD search, or a uTP control packet (BEP 29): version 1 with
+ * type ST_FIN/ST_STATE/ST_RESET/ST_SYN (1–4), no extension and no payload,
+ * i.e. exactly the 20-byte header. Data packets (type 0) carry arbitrary
+ * payload after a 20-byte header and are too weak a sign alone.
+ */
+export function probeBittorrentUdp(_dir: Direction, b: Buffer, off: number, len: number): Probe {
   const end = off + len;
   if (bytesAt(b, off, end, 'BT-SEARCH * HTTP/1.1\r\n')) return Probe.YES;
-  // uTP ST_SYN opens a connection: no payload, extension 0 (or 1/2 with its block), ack_nr 0.
-  if (dir === 0 && b[off] === 0x41 && len >= 20 && b[off + 1]! <= 2 && b.readUInt16BE(off + 18) === 0) {
-    return b[off + 1] === 0 ? (len === 20 ? Probe.YES : Probe.NO) : Probe.YES;
-  }
+  const t = b[off]!;
+  if (len === 20 && (t & 0x0f) === 1 && t >= 0x11 && t <= 0x41 && b[off + 1] === 0) return Probe.YES;
   return Probe.NO;
 }
 

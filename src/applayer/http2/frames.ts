@@ -29,22 +29,28 @@ export const FLAG_PRIORITY = 0x20;
 export const SETTINGS_HEADER_TABLE_SIZE = 1;
 export const SETTINGS_MAX_FRAME_SIZE = 5;
 
-/** SETTINGS identifiers by value, as Suricata names them in EVE (`settings_id`). */
-export const SETTINGS_NAMES: readonly string[] = [
-  'SETTINGSUNKNOWN', 'SETTINGS_HEADER_TABLE_SIZE', 'SETTINGS_ENABLE_PUSH', 'SETTINGS_MAX_CONCURRENT_STREAMS',
-  'SETTINGS_INITIAL_WINDOW_SIZE', 'SETTINGS_MAX_FRAME_SIZE', 'SETTINGS_MAX_HEADER_LIST_SIZE',
+/**
+ * SETTINGS identifiers 1..6 as Suricata spells them in EVE `settings_id`
+ * (its enum names: RFC names without underscores); others as the number.
+ */
+const SETTINGS_NAMES: readonly string[] = [
+  '0', 'SETTINGSHEADERTABLESIZE', 'SETTINGSENABLEPUSH', 'SETTINGSMAXCONCURRENTSTREAMS',
+  'SETTINGSINITIALWINDOWSIZE', 'SETTINGSMAXFRAMESIZE', 'SETTINGSMAXHEADERLISTSIZE',
 ];
+export function settingsName(id: number): string {
+  return SETTINGS_NAMES[id] ?? String(id);
+}
 
-/** Error codes (RFC 9113 §7). */
+/** Error codes (RFC 9113 §7) as Suricata writes them in EVE `error_code`: RFC names without underscores. */
 const ERROR_NAMES: readonly string[] = [
-  'NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED',
-  'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM',
-  'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED',
+  'NOERROR', 'PROTOCOLERROR', 'INTERNALERROR', 'FLOWCONTROLERROR', 'SETTINGSTIMEOUT', 'STREAMCLOSED',
+  'FRAMESIZEERROR', 'REFUSEDSTREAM', 'CANCEL', 'COMPRESSIONERROR', 'CONNECTERROR', 'ENHANCEYOURCALM',
+  'INADEQUATESECURITY', 'HTTP11REQUIRED',
 ];
 
-/** Error code name for EVE `error_code`; unknown codes as `UNKNOWN_<n>`. */
+/** Error code name for EVE `error_code`; unknown codes as their decimal value, as Suricata does. */
 export function errorCodeName(code: number): string {
-  return ERROR_NAMES[code] ?? `UNKNOWN_${code}`;
+  return ERROR_NAMES[code] ?? String(code);
 }
 
 /** `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n` (RFC 9113 §3.4). */

@@ -63,6 +63,8 @@ class DirState {
   blockEndStream = false;
   blockPromised = 0;
   blockTooLong = false;
+  /** Priority weight of the HEADERS frame that started the block (-1 none). */
+  blockWeight = -1;
   readonly hpack: HpackDecoder;
   /** HPACK context lost (reported once). */
   hpackLost = false;
@@ -301,8 +303,14 @@ export class Http2State {
           const pad = b[s++]!;
           e -= pad;
         }
-        if (flags & FLAG_PRIORITY) s += 5;
+        let weight = -1;
+        if (flags & FLAG_PRIORITY) {
+          if (s + 5 > e) return this.badFragment(d);
+          weight = b[s + 4]!;
+          s += 5;
+        }
         if (s > e) return this.badFragment(d);
+        d.blockWeight = weight;
         this.startBlock(dir, d, FrameType.HEADERS, stream, (flags & FLAG_END_STREAM) !== 0, 0, b, s, e, (flags & FLAG_END_HEADERS) !== 0);
         return;
       }
@@ -317,6 +325,7 @@ export class Http2State {
         if (e - s < 4) return this.badFragment(d);
         const promised = b.readUInt32BE(s) & 0x7fffffff;
         s += 4;
+        d.blockWeight = -1;
         this.startBlock(dir, d, FrameType.PUSH_PROMISE, stream, false, promised, b, s, e, (flags & FLAG_END_HEADERS) !== 0);
         return;
       }
@@ -368,9 +377,15 @@ export class Http2State {
       case FrameType.PING:
         if (stream !== 0) this.ctx.event(EV.invalidFrameHeader);
         return;
-      case FrameType.PRIORITY:
-        if (stream === 0) this.ctx.event(EV.invalidFrameHeader);
+      case FrameType.PRIORITY: {
+        if (stream === 0) {
+          this.ctx.event(EV.invalidFrameHeader);
+          return;
+        }
+        const tx = this.streams.get(stream);
+        if (tx !== undefined && tx.priority[dir] < 0) tx.priority[dir] = b[o + 4]!;
         return;
+      }
       default:
         // WINDOW_UPDATE: nothing to keep. Unknown types are ignored (§5.5).
         return;
@@ -462,7 +477,7 @@ export class Http2State {
           hs = [];
         }
       }
-      if (hs.length > 0) this.checkFields(hs, dir);
+      if (hs.length > 0) this.checkFields(hs);
     }
     if (kind === FrameType.PUSH_PROMISE) {
       const id = d.blockPromised;
@@ -478,6 +493,7 @@ export class Http2State {
     const tx = this.streamFor(dir, d.blockStream, true);
     if (tx === undefined) return;
     const n = tx.blocks[dir]++;
+    if (d.blockWeight >= 0 && tx.priority[dir] < 0) tx.priority[dir] = d.blockWeight;
     if (dir === 0) {
       if (n === 0) tx.requestHeaders = hs;
       else for (const h of hs) tx.requestTrailers.push(h);
@@ -489,7 +505,7 @@ export class Http2State {
   }
 
   /** Names must be lowercase, pseudo-headers first, no connection-specific fields (§8.2). */
-  private checkFields(hs: readonly H2Header[], dir: Direction): void {
+  private checkFields(hs: readonly H2Header[]): void {
     let regular = false;
     for (const h of hs) {
       const n = h.name;
@@ -505,7 +521,6 @@ export class Http2State {
       }
       for (const cs of CONNECTION_SPECIFIC) if (n.equals(cs)) return this.ctx.event(EV.invalidHeader);
     }
-    void dir;
   }
 
   private openStream(id: number): Http2Tx | undefined {

@@ -39,7 +39,7 @@ export const H_STATUS = B(':status');
 const H_HOST = B('host');
 const H_UA = B('user-agent');
 const H_CT = B('content-type');
-const H_REFERER = B('referer');
+const H_CL = B('content-length');
 const H_GRPC_STATUS = B('grpc-status');
 const H_GRPC_MESSAGE = B('grpc-message');
 const GRPC_CT = B('application/grpc');
@@ -67,6 +67,8 @@ export class Http2Tx implements AppTx {
   readonly ended: [boolean, boolean] = [false, false];
   /** RST_STREAM error code sent by the client / server; -1 none. */
   readonly rstCode: [number, number] = [-1, -1];
+  /** Priority weight (0–255 as sent) from HEADERS with PRIORITY or a PRIORITY frame, per direction; -1 none. */
+  readonly priority: [number, number] = [-1, -1];
   /** Header blocks seen so far per direction (1st = headers, later = trailers/1xx). */
   readonly blocks: [number, number] = [0, 0];
   /** Flushed at flow end / GOAWAY rather than closed. */
@@ -130,42 +132,42 @@ export class Http2Tx implements AppTx {
   }
 
   /**
-   * Suricata 7's EVE `http` object for an HTTP/2 stream: hostname
-   * (:authority), url (:path), http_method, status, protocol `HTTP/2`,
-   * user agent, content type, referer, length (response DATA bytes),
-   * request_headers / response_headers (trailers appended, as Suricata lists
-   * every field of the stream), and `http2 {stream_id, request, response}`
-   * with RST_STREAM error codes. The schema has no place for gRPC: it stays
-   * on the transaction (`grpc`).
+   * The EVE `http` object for an HTTP/2 stream, as Suricata 7's HTTP/2
+   * logger writes it: `version` "2", request_headers / response_headers
+   * (every field of every header block of the side, trailers included),
+   * hostname (:authority), url (:path), http_method, http_user_agent,
+   * status, length (the content-length field, response side winning), and
+   * `http2 {stream_id, request: {error_code, priority}, response: {…}}`
+   * (RST_STREAM code, priority weight). Plus `protocol` "HTTP/2", which
+   * Suricata writes only for HTTP/1 but which lets one query cover both.
+   * The schema has no place for gRPC: it stays on the transaction (`grpc`).
    */
   eve(): Record<string, unknown> {
-    const o: Record<string, unknown> = {};
+    const o: Record<string, unknown> = { version: '2' };
+    // The schema wants at least one item: absent rather than empty.
+    const rq = eveHeaders(this.requestHeaders, this.requestTrailers);
+    if (rq.length > 0) o.request_headers = rq;
+    const rs = eveHeaders(this.responseHeaders, this.responseTrailers);
+    if (rs.length > 0) o.response_headers = rs;
     const host = this.authority;
     if (host !== null) o.hostname = eveString(host);
     const path = this.path;
     if (path !== null) o.url = eveString(path);
     const ua = this.userAgent;
     if (ua !== null) o.http_user_agent = eveString(ua);
-    const ct = this.responseContentType ?? this.requestContentType;
-    if (ct !== null) o.http_content_type = eveString(ct);
-    const ref = findHeader(this.requestHeaders, H_REFERER);
-    if (ref !== null) o.http_refer = eveString(ref);
     const m = this.method;
     if (m !== null) o.http_method = eveString(m);
     o.protocol = 'HTTP/2';
     const st = this.status;
     if (st >= 0) o.status = st;
-    o.length = this.responseDataBytes;
+    const cl = findHeader(this.responseHeaders, H_CL) ?? findHeader(this.requestHeaders, H_CL);
+    if (cl !== null && /^\d{1,15}$/.test(cl.toString('latin1'))) o.length = Number(cl.toString('latin1'));
     const req: Record<string, unknown> = {};
     const res: Record<string, unknown> = {};
     if (this.rstCode[0] >= 0) req.error_code = errorCodeName(this.rstCode[0]);
+    if (this.priority[0] >= 0) req.priority = this.priority[0];
     if (this.rstCode[1] >= 0) res.error_code = errorCodeName(this.rstCode[1]);
     o.http2 = { stream_id: this.streamId, request: req, response: res };
-    // The schema wants at least one item: absent rather than empty.
-    const rq = eveHeaders(this.requestHeaders, this.requestTrailers);
-    if (rq.length > 0) o.request_headers = rq;
-    const rs = eveHeaders(this.responseHeaders, this.responseTrailers);
-    if (rs.length > 0) o.response_headers = rs;
     return o;
   }
 }

@@ -16,7 +16,7 @@ import { gquicChloSni } from './gquic.js';
 
 /** The ClientHello is gathered from CRYPTO frames up to this many bytes (large post-quantum hellos fit). */
 const MAX_CRYPTO = 16384;
-/** Client Initial packets examined per flow before giving up on the hello. */
+/** Client Initial packets decrypted (or tried) per flow before giving up on the hello. */
 const MAX_INITIALS = 16;
 
 export function probeQuic(_dir: Direction, b: Buffer, off: number, len: number): Probe {
@@ -143,12 +143,13 @@ export const quicParser: AppParserDecl<QuicState> = {
       if (s.firstDcid === null && lastDcidOff >= 0) s.firstDcid = Buffer.from(buf.subarray(lastDcidOff, lastDcidOff + lastDcidLen));
       const version = buf.readUInt32BE(p + 1);
       if (pkt.decryptFailed) s.ctx.event('quic.initial_decrypt_failed');
+      // Every decryption attempt counts, failed ones too: a flow whose Initials never open stops costing HMACs.
+      if ((pkt.payload !== null || pkt.decryptFailed) && ++s.initials > MAX_INITIALS) {
+        s.done = true;
+        return;
+      }
       if (pkt.payload !== null) {
-        if (++s.initials > MAX_INITIALS) {
-          s.done = true;
-          return;
-        }
-        s.crypto ??= Buffer.alloc(MAX_CRYPTO);
+        s.crypto ??= Buffer.allocUnsafe(MAX_CRYPTO); // `filled` says which bytes are valid
         s.filled ??= new Uint8Array(MAX_CRYPTO);
         const c = s.crypto;
         const fl = s.filled;
