@@ -12,6 +12,7 @@ import { dnsParser, dnsTcpParser } from './dns/index.js';
 import { httpParser } from './http/index.js';
 import { sshParser } from './ssh/index.js';
 import { tlsParser } from './tls/index.js';
+import { RECOGNISERS } from './recognisers.js';
 
 export const APP_PARSERS: readonly AppParserDecl<unknown>[] = [
   httpParser as AppParserDecl<unknown>,
@@ -19,6 +20,9 @@ export const APP_PARSERS: readonly AppParserDecl<unknown>[] = [
   sshParser as AppParserDecl<unknown>,
   dnsParser as AppParserDecl<unknown>,
   dnsTcpParser as AppParserDecl<unknown>,
+  // Recognition only (app_proto set; QUIC also yields its SNI and JA3):
+  // SMTP, FTP, Redis, PostgreSQL, MySQL, MQTT, Kafka, stratum, BitTorrent, SMB, RDP, QUIC.
+  ...RECOGNISERS,
 ];
 
 /** Start-up check of every declaration (names, transports, functions). */

@@ -334,7 +334,24 @@ test('probe', () => {
   assert.equal(probeTls(0, Buffer.from([0x16, 0x03, 0x05, 0, 10, 1]), 0, 6), Probe.NO);
   assert.equal(probeTls(0, Buffer.from([0x16, 0x03, 0x01, 0xff, 0xff, 1]), 0, 6), Probe.NO);
   assert.equal(probeTls(0, Buffer.from([0x16, 0x03, 0x01, 0, 10, 9]), 0, 6), Probe.NO);
-  assert.equal(probeTls(0, Buffer.from([0x17, 0x03, 0x03, 0, 10]), 0, 5), Probe.NO);
+  // A session picked up after its handshake: application data, alert and
+  // ChangeCipherSpec records are TLS when their header is strictly valid.
+  assert.equal(probeTls(0, Buffer.from([0x17, 0x03, 0x03, 0, 10]), 0, 5), Probe.YES);
+  assert.equal(probeTls(1, Buffer.from([0x15, 0x03, 0x03, 0, 2]), 0, 5), Probe.YES);
+  assert.equal(probeTls(1, Buffer.from([0x14, 0x03, 0x01, 0, 1]), 0, 5), Probe.YES);
+  assert.equal(probeTls(0, Buffer.from([0x17, 0x03, 0x03]), 0, 3), Probe.NEED_MORE);
+  assert.equal(probeTls(0, Buffer.from([0x17, 0x03, 0x05, 0, 10]), 0, 5), Probe.NO);
+  assert.equal(probeTls(0, Buffer.from([0x17, 0x03, 0x03, 0xff, 0xff]), 0, 5), Probe.NO);
+  assert.equal(probeTls(0, Buffer.from([0x17, 0x03, 0x03, 0, 0]), 0, 5), Probe.NO);
+  assert.equal(probeTls(0, Buffer.from([0x14, 0x03, 0x03, 0, 5]), 0, 5), Probe.NO);
+  assert.equal(probeTls(0, Buffer.from([0x15, 0x03, 0x03, 0x10, 0]), 0, 5), Probe.NO);
+});
+
+test('a session picked up mid-stream (application data first) is TLS and parses without events', () => {
+  const appData = Buffer.concat([record(23, Buffer.alloc(300, 7)), record(23, Buffer.alloc(40, 9))]);
+  assert.equal(probeTls(0, appData, 0, appData.length), Probe.YES);
+  const { ctx } = txOf([c(0, appData), c(1, record(23, Buffer.alloc(1000, 3)))]);
+  assert.deepEqual(ctx.events, []);
 });
 
 test('limits and bad input: events, no throw, bounded buffers', () => {

@@ -48,6 +48,23 @@ export function probeTls(dir: Direction, buf: Buffer, off: number, len: number):
     }
     return Probe.YES;
   }
+  if (b0 === 0x17 || b0 === 0x15 || b0 === 0x14) {
+    // A session picked up after its handshake (a sensor restarted, a
+    // long-lived connection): application data, alert or ChangeCipherSpec
+    // records. Their 5-byte header is checked strictly (TLS 1.0–1.3 record
+    // version, a length a record can have for that type); random bytes pass
+    // it about once in four million.
+    if (len < 5) {
+      if (len >= 2 && buf[off + 1] !== 0x03) return Probe.NO;
+      if (len >= 3 && (buf[off + 2]! < 0x01 || buf[off + 2]! > 0x04)) return Probe.NO;
+      return Probe.NEED_MORE;
+    }
+    if (buf[off + 1] !== 0x03 || buf[off + 2]! < 0x01 || buf[off + 2]! > 0x04) return Probe.NO;
+    const rlen = (buf[off + 3]! << 8) | buf[off + 4]!;
+    if (b0 === 0x14) return rlen === 1 ? Probe.YES : Probe.NO;
+    if (b0 === 0x15) return rlen === 2 || (rlen >= 16 && rlen <= 64) ? Probe.YES : Probe.NO;
+    return rlen >= 1 && rlen <= 16384 + 2048 ? Probe.YES : Probe.NO;
+  }
   if ((b0 & 0x80) !== 0) {
     if (len < 5) return Probe.NEED_MORE;
     const rlen = ((b0 & 0x7f) << 8) | buf[off + 1]!;
