@@ -78,4 +78,13 @@ export interface AppParserDecl<S> {
   gap?(state: S, dir: Direction, len: number): void;
   /** The flow ended: flush any transaction still open. */
   end?(state: S): void;
+  /**
+   * Asked after each `parse`: has the flow switched to another protocol that
+   * Harrier parses (HTTP/1.1 `Upgrade: h2c` → HTTP/2)? If so, returns that
+   * protocol's declaration and a `start` that makes its state (with `ctx`,
+   * fed the bytes this parser already received for it). The stage names the
+   * flow's new app_proto before calling `start`, so transactions completed
+   * by those first bytes are logged under it; it feeds the new parser what follows.
+   */
+  switchTo?(state: S, ctx: AppParserContext): { decl: AppParserDecl<unknown>; start(): unknown } | null;
 }

@@ -10,12 +10,14 @@
 import type { AppParserDecl } from './parser.js';
 import { dnsParser, dnsTcpParser } from './dns/index.js';
 import { httpParser } from './http/index.js';
+import { http2Parser } from './http2/index.js';
 import { sshParser } from './ssh/index.js';
 import { tlsParser } from './tls/index.js';
 import { RECOGNISERS } from './recognisers.js';
 
 export const APP_PARSERS: readonly AppParserDecl<unknown>[] = [
   httpParser as AppParserDecl<unknown>,
+  http2Parser as AppParserDecl<unknown>,
   tlsParser as AppParserDecl<unknown>,
   sshParser as AppParserDecl<unknown>,
   dnsParser as AppParserDecl<unknown>,

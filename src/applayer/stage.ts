@@ -327,8 +327,18 @@ export class AppLayer {
   }
 
   private parse(app: FlowApp, dir: Direction, buf: Buffer, off: number, len: number): void {
+    const decl = app.decl!;
     try {
-      app.decl!.parse(app.state, dir, buf, off, len, this.tsSec);
+      decl.parse(app.state, dir, buf, off, len, this.tsSec);
+      if (decl.switchTo !== undefined && app.status === PARSING) {
+        const next = decl.switchTo(app.state, app);
+        if (next !== null) {
+          app.decl = next.decl;
+          app.flow.appProto = next.decl.name;
+          app.state = next.start();
+          this.count(`harrier.app_layer.switched.${decl.name}_to_${next.decl.name}`);
+        }
+      }
     } catch (err) {
       this.parserCrash(app, err);
     }

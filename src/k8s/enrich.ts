@@ -69,6 +69,24 @@ export class K8sEnricher {
     return block;
   }
 
+  /** Harrier-only counters (`--stats`): index size, memory estimate, problems, cache use. */
+  counters(): Record<string, number> {
+    const st = this.index.stats();
+    let problems = 0;
+    for (const n of Object.values(st.problems)) problems += n;
+    return {
+      'harrier.k8s.pods': st.pods,
+      'harrier.k8s.services': st.services,
+      'harrier.k8s.nodes': st.nodes,
+      'harrier.k8s.addresses': st.addresses,
+      'harrier.k8s.evicted': st.evicted,
+      'harrier.k8s.approx_bytes': st.approxBytes,
+      'harrier.k8s.problems': problems,
+      'harrier.k8s.cache_hits': this.hits,
+      'harrier.k8s.cache_misses': this.misses,
+    };
+  }
+
   private external(domain: string | undefined): ExternalIdentity {
     if (domain === undefined) return EXTERNAL;
     let e = this.domains.get(domain);

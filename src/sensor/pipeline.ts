@@ -74,6 +74,7 @@ export class Pipeline implements FrameSink {
   /** Per-client IP → name resolutions learned from DNS answers (for enrichment). */
   readonly dnsAnswers = new DnsAnswerTable();
   private readonly eve: EveSink | undefined;
+  private readonly k8s: K8sEnricher | undefined;
   private readonly statsInterval: number;
   private nextTick = 0;
   private nextStats = 0;
@@ -90,6 +91,7 @@ export class Pipeline implements FrameSink {
 
   constructor(readonly cfg: HarrierConfig, out: PipelineOutputs = {}) {
     this.eve = out.eve && out.k8s ? enrichingSink(out.eve, out.k8s) : out.eve;
+    this.k8s = out.k8s;
     this.statsInterval = cfg.eve.statsInterval;
     this.decoder = new Decoder({
       checksumValidation: cfg.decoder.checksumValidation,
@@ -208,6 +210,7 @@ export class Pipeline implements FrameSink {
       'harrier.dns_answers.inserted': dns.inserted,
       'harrier.dns_answers.evicted': dns.evicted,
       'harrier.dns_answers.expired': dns.expired,
+      ...(this.k8s ? this.k8s.counters() : {}),
     });
   }
 

@@ -89,8 +89,9 @@ function vlanText(v: unknown): string {
  * type, not a capture) is caught and reported in `refused`, as the CLI would
  * report it; anything else propagates (a crash fails the test).
  */
-export function runHarrier(file: string, opts: { stream?: StreamSink; cfg?: HarrierConfig } = {}): HarrierRun {
-  const eve = new EveCollector();
+export function runHarrier(file: string, opts: { stream?: StreamSink; cfg?: HarrierConfig; eve?: EveCollector } = {}): HarrierRun {
+  // A caller that passes its own collector reads the other EVE records (http, dns, tls…) from it afterwards.
+  const eve = opts.eve ?? new EveCollector();
   const p = new Pipeline(opts.cfg ?? smallTableConfig(), { eve, stream: opts.stream });
   let cur: Flow | null = null;
   const flowObjs = new Map<number, Flow>();

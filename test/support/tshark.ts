@@ -141,6 +141,21 @@ export async function tsharkFrameRows(capture: string, outFile: string): Promise
 }
 
 /**
+ * Runs `tshark -T fields` with the given fields into outFile; resolves to the
+ * rows. Repeated values are joined with `aggregator` (the transaction test
+ * uses U+001F, since user agents and URIs contain commas).
+ */
+export async function tsharkFieldRows(capture: string, fields: readonly string[], outFile: string, aggregator = ','): Promise<string[]> {
+  const a = ['-r', capture, '-n', '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a', '-E', `aggregator=${aggregator}`];
+  for (const f of fields) a.push('-e', f);
+  const r = await runToFile('tshark', a, outFile);
+  if (r.status !== 0 && r.status !== 2) throw new Error(`tshark failed on ${capture}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+  const rows = readFileSync(outFile, 'utf8').split('\n');
+  if (rows.length > 0 && rows[rows.length - 1] === '') rows.pop();
+  return rows;
+}
+
+/**
  * Records per capture by `capinfos -T -r -c -M` (one process for many
  * files): how rows of a merged file are split back into its inputs.
  */

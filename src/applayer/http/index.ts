@@ -21,6 +21,7 @@ import type { AppParserContext, AppParserDecl, Direction } from '../parser.js';
 import { httpConfig, type HttpConfig } from './config.js';
 import { HttpState } from './parser.js';
 import { probeHttp } from './probe.js';
+import { http2Parser, startH2cAfterUpgrade } from '../http2/index.js';
 
 export function createHttpParser(over: Partial<HttpConfig> = {}): AppParserDecl<HttpState> {
   const cfg = httpConfig(over);
@@ -34,6 +35,13 @@ export function createHttpParser(over: Partial<HttpConfig> = {}): AppParserDecl<
       state.parse(dir, buf, off, len),
     gap: (state: HttpState, dir: Direction, len: number): void => state.gap(dir, len),
     end: (state: HttpState): void => state.end(),
+    // After `Upgrade: h2c` and a 101 response the connection speaks HTTP/2:
+    // the upgrade request becomes stream 1 and the bytes already received
+    // after the switch are handed to the HTTP/2 parser.
+    switchTo: (state: HttpState, ctx: AppParserContext) =>
+      state.switched === 'h2c' && state.upgradeTx !== null
+        ? { decl: http2Parser as AppParserDecl<unknown>, start: () => startH2cAfterUpgrade(ctx, state.upgradeTx!, state.handoff) }
+        : null,
   };
 }
 

@@ -88,6 +88,8 @@ export class HttpState {
   nextTxId = 0;
   /** What the connection turned into; 'none' while it is HTTP/1.x. */
   switched: HttpSwitch = 'none';
+  /** The transaction whose response switched protocols (its request starts HTTP/2 after h2c). */
+  upgradeTx: HttpTx | null = null;
   /** Per direction, the stream offset where the switched-to protocol starts (-1 before a switch). */
   readonly switchOffset: [number, number] = [-1, -1];
   /** Per direction, bytes already received that belong to the switched-to protocol. */
@@ -704,6 +706,7 @@ export class HttpState {
   }
 
   private switchTo(tx: HttpTx, kind: HttpSwitch, p: number): void {
+    this.upgradeTx = tx;
     tx.switched = kind;
     tx.responseComplete = true;
     this.switched = kind;

@@ -1,0 +1,127 @@
+// Unit tests of the transaction comparison (tx-compare.ts) on hand-made tshark rows and EVE records.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AGG, compareTransactions, newResult, parseTxRow, TX_FIELDS, WHY, type EveRecord, type TxResult } from './tx-compare.js';
+
+/** A tshark row with the named fields set (others empty). */
+function row(f: Partial<Record<(typeof TX_FIELDS)[number], string>>): string {
+  return TX_FIELDS.map((n) => f[n] ?? '').join('\t');
+}
+
+const TCP = { 'frame.protocols': 'eth:ethertype:ip:tcp:http', 'ip.src': '10.0.0.1', 'ip.dst': '10.0.0.2', 'tcp.srcport': '40000', 'tcp.dstport': '80' };
+const TCP_BACK = { 'frame.protocols': 'eth:ethertype:ip:tcp:http', 'ip.src': '10.0.0.2', 'ip.dst': '10.0.0.1', 'tcp.srcport': '80', 'tcp.dstport': '40000' };
+
+function http(tx: number, h: Record<string, unknown>, flow = 1, sport = 40000, dport = 80): EveRecord {
+  return { event_type: 'http', flow_id: flow, timestamp: '2020-01-01T00:00:00.000000+0000', proto: 'TCP', src_ip: '10.0.0.1', src_port: sport, dest_ip: '10.0.0.2', dest_port: dport, tx_id: tx, http: h };
+}
+
+function summary(res: TxResult): Record<string, string> {
+  const o: Record<string, string> = {};
+  for (const [k, t] of res.fields) o[k] = `${t.equal}/${t.compared} ${[...t.explained].map(([w, n]) => `${n}:${w}`).join(',')}`;
+  return o;
+}
+
+test('parseTxRow: innermost 5-tuple, pipelined requests, IPv6 canonical form, DNS and TLS fields', () => {
+  const f = parseTxRow(
+    row({
+      ...TCP,
+      'http.request': `1${AGG}1`,
+      'http.host': `a.example${AGG}b.example:8080`,
+      'http.request.uri': `/x?a=1,2${AGG}/y`,
+      'http.user_agent': `curl/8, like${AGG}wget`,
+    }),
+    4,
+  );
+  assert.equal(f.key, '6 10.0.0.1:40000 10.0.0.2:80');
+  assert.deepEqual(f.httpReqs, [
+    { host: 'a.example', uri: '/x?a=1,2', ua: 'curl/8, like' },
+    { host: 'b.example:8080', uri: '/y', ua: 'wget' },
+  ]);
+  const d = parseTxRow(
+    row({ 'frame.protocols': 'eth:ethertype:ip:udp:dns', 'ip.src': '10.0.0.53', 'ip.dst': '10.0.0.1', 'udp.srcport': '53', 'udp.dstport': '5000', 'dns.flags.response': '1', 'dns.id': '0x1a2b', 'dns.qry.name': 'x.example', 'dns.aaaa': '2001:db8::1', 'dns.count.add_rr': '1' }),
+    0,
+  );
+  assert.deepEqual(d.dns, { response: true, id: 0x1a2b, qname: 'x.example', a: [], aaaa: ['2001:0db8:0000:0000:0000:0000:0000:0001'], extra: true });
+  // 6in4: the IPv6 layer is the innermost.
+  const t = parseTxRow(row({ 'frame.protocols': 'eth:ethertype:ip:ipv6:tcp:tls', 'ip.src': '1.1.1.1', 'ip.dst': '2.2.2.2', 'ipv6.src': '::1', 'ipv6.dst': '::2', 'tcp.srcport': '1', 'tcp.dstport': '443', 'tls.handshake.type': '1', 'tls.handshake.extensions_server_name': 's.example', 'tls.handshake.ja3': 'abc' }), 0);
+  assert.match(t.key, /^6 \[0000:.*:0001\]:1 \[0000:.*:0002\]:443$/);
+  assert.equal(t.clientHello, true);
+  assert.equal(t.sni, 's.example');
+  assert.equal(t.ja3, 'abc');
+  assert.equal(parseTxRow(row({ 'frame.protocols': 'eth:ethertype:arp' }), 0).key, '');
+});
+
+test('http: fields compared per request in order, host port ignored, a different uri is unexplained', () => {
+  const frames = [
+    parseTxRow(row({ ...TCP, 'http.request': '1', 'http.host': 'h.example:80', 'http.request.uri': '/a', 'http.user_agent': 'ua' }), 0),
+    parseTxRow(row({ ...TCP_BACK, 'http.response': '1', 'http.response.code': '200' }), 1),
+    parseTxRow(row({ ...TCP, 'http.request': '1', 'http.host': 'h.example', 'http.request.uri': '/b', 'http.user_agent': 'ua' }), 2),
+  ];
+  const res = newResult();
+  compareTransactions({ name: 'c', refused: false }, frames, [http(0, { hostname: 'h.example', url: '/a', http_user_agent: 'ua', status: 200 }), http(1, { hostname: 'h.example', url: '/B', http_user_agent: 'ua' })], res);
+  assert.deepEqual(summary(res), {
+    'http.request': '2/2 ',
+    'http.host': '2/2 ',
+    'http.request.uri': '1/2 ',
+    'http.user_agent': '2/2 ',
+    'http.response.code': '1/1 ',
+  });
+  assert.equal(res.unexplained.length, 1);
+  assert.match(res.unexplained[0], /http\.request\.uri: c 6 10\.0\.0\.1:40000 10\.0\.0\.2:80 #1: tshark "\/b", harrier "\/B"/);
+});
+
+test('http on a port tshark does not dissect is explained; on port 80 it is not', () => {
+  const res = newResult();
+  compareTransactions({ name: 'c', refused: false }, [], [http(0, { hostname: 'h', url: '/', status: 200 }, 1, 40000, 9999)], res);
+  assert.deepEqual(res.unexplained, []);
+  assert.equal(res.fields.get('http.request')?.explained.get(WHY.httpPort), 1);
+  const res80 = newResult();
+  compareTransactions({ name: 'c', refused: false }, [], [http(0, { hostname: 'h', url: '/' })], res80);
+  assert.equal(res80.unexplained.length, 1);
+});
+
+test('dns: matched by id and name; extra addresses from other sections explained only with evidence', () => {
+  const q = { 'frame.protocols': 'eth:ethertype:ip:udp:dns', 'ip.src': '10.0.0.1', 'ip.dst': '10.0.0.53', 'udp.srcport': '5000', 'udp.dstport': '53' };
+  const a = { 'frame.protocols': 'eth:ethertype:ip:udp:dns', 'ip.src': '10.0.0.53', 'ip.dst': '10.0.0.1', 'udp.srcport': '53', 'udp.dstport': '5000' };
+  const base = { proto: 'UDP', src_ip: '10.0.0.1', src_port: 5000, dest_ip: '10.0.0.53', dest_port: 53, flow_id: 7 };
+  const eve: EveRecord[] = [
+    { ...base, event_type: 'dns', dns: { type: 'query', id: 5, rrname: 'x.example' } },
+    { ...base, event_type: 'dns', dns: { type: 'answer', id: 5, rrname: 'x.example', grouped: { A: ['1.2.3.4'] } } },
+  ];
+  const frames = (extra: string): ReturnType<typeof parseTxRow>[] => [
+    parseTxRow(row({ ...q, 'dns.flags.response': '0', 'dns.id': '0x0005', 'dns.qry.name': 'x.example' }), 0),
+    parseTxRow(row({ ...a, 'dns.flags.response': '1', 'dns.id': '0x0005', 'dns.qry.name': 'x.example', 'dns.a': `1.2.3.4${AGG}5.6.7.8`, 'dns.count.add_rr': extra }), 1),
+  ];
+  const r1 = newResult();
+  compareTransactions({ name: 'c', refused: false }, frames('1'), eve, r1);
+  assert.deepEqual(r1.unexplained, []);
+  assert.equal(r1.fields.get('dns.qry.name')?.equal, 2);
+  assert.equal(r1.fields.get('dns.a')?.explained.get(WHY.dnsSections), 1);
+  const r2 = newResult();
+  compareTransactions({ name: 'c', refused: false }, frames('0'), eve, r2);
+  assert.equal(r2.unexplained.length, 1, 'no additional records: the extra address is not explained');
+  // A Harrier record tshark has no message for is reported.
+  const r3 = newResult();
+  compareTransactions({ name: 'c', refused: false }, [], eve.slice(0, 1), r3);
+  assert.equal(r3.unexplained.length, 1);
+});
+
+test('tls: sni, ja3 and the subject CN among the certificate strings', () => {
+  const ch = { 'frame.protocols': 'eth:ethertype:ip:tcp:tls', 'ip.src': '10.0.0.1', 'ip.dst': '10.0.0.2', 'tcp.srcport': '40000', 'tcp.dstport': '443' };
+  const sh = { 'frame.protocols': 'eth:ethertype:ip:tcp:tls', 'ip.src': '10.0.0.2', 'ip.dst': '10.0.0.1', 'tcp.srcport': '443', 'tcp.dstport': '40000' };
+  const frames = [
+    parseTxRow(row({ ...ch, 'tls.handshake.type': '1', 'tls.handshake.extensions_server_name': 's.example', 'tls.handshake.ja3': 'aaa' }), 0),
+    parseTxRow(row({ ...sh, 'tls.handshake.type': `2${AGG}11`, 'x509sat.printableString': `US${AGG}Some CA`, 'x509sat.uTF8String': 's.example' }), 1),
+  ];
+  const rec = (tls: Record<string, unknown>): EveRecord[] => [{ event_type: 'tls', flow_id: 1, proto: 'TCP', src_ip: '10.0.0.1', src_port: 40000, dest_ip: '10.0.0.2', dest_port: 443, tls }];
+  const ok = newResult();
+  compareTransactions({ name: 'c', refused: false }, frames, rec({ sni: 's.example', ja3: { hash: 'aaa' }, subject: 'C=US, CN=s.example' }), ok);
+  assert.deepEqual(ok.unexplained, []);
+  assert.deepEqual(summary(ok), { 'tls.sni': '1/1 ', 'tls.ja3': '1/1 ', 'x509.subject.cn': '1/1 ' });
+  const bad = newResult();
+  compareTransactions({ name: 'c', refused: false }, frames, rec({ sni: 's.example', ja3: { hash: 'bbb' }, subject: 'CN=other.example' }), bad);
+  assert.equal(bad.unexplained.length, 2);
+  const refused = newResult();
+  compareTransactions({ name: 'c', refused: true }, frames, [], refused);
+  assert.deepEqual(refused.unexplained, []);
+});

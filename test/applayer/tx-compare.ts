@@ -1,0 +1,351 @@
+/**
+ * Compares Harrier's EVE http/dns/tls transactions of one capture with what
+ * tshark dissects in the same capture, field by field, and explains every
+ * difference by a named rule that checks its evidence.
+ *
+ * Matching: transactions are grouped by flow 5-tuple (tshark: innermost IP
+ * and TCP/UDP layer of the frame; Harrier: the EVE record's endpoints).
+ * HTTP: request n of a 5-tuple ↔ Harrier's n-th transaction (flows of one
+ * 5-tuple in start order, then tx_id), response n ↔ the same transaction's
+ * status. DNS: a message ↔ the first unused Harrier record of the same
+ * 5-tuple, direction (query/answer), id and name. TLS: one per 5-tuple.
+ *
+ * Pure functions over text and records; unit-tested in tx-compare.test.ts.
+ */
+import { canonicalIp, convKey, endpoint } from '../support/tshark.js';
+
+/** Fields printed per frame (order matters: see parseTxRow). */
+export const TX_FIELDS = [
+  'frame.protocols',
+  'ip.src',
+  'ip.dst',
+  'ipv6.src',
+  'ipv6.dst',
+  'tcp.srcport',
+  'tcp.dstport',
+  'udp.srcport',
+  'udp.dstport',
+  'http.request',
+  'http.response',
+  'http.host',
+  'http.request.uri',
+  'http.response.code',
+  'http.user_agent',
+  'dns.flags.response',
+  'dns.id',
+  'dns.qry.name',
+  'dns.a',
+  'dns.aaaa',
+  'dns.count.auth_rr',
+  'dns.count.add_rr',
+  'tls.handshake.type',
+  'tls.handshake.extensions_server_name',
+  'tls.handshake.ja3',
+  'x509sat.printableString',
+  'x509sat.uTF8String',
+  'x509sat.teletexString',
+  'x509sat.IA5String',
+  'x509sat.bmpString',
+  'x509sat.universalString',
+] as const;
+
+/** Separator of repeated values (URIs and user agents contain commas). */
+export const AGG = '\u001f';
+
+export interface TsTxFrame {
+  index: number;
+  /** convKey of the innermost IP + TCP/UDP layer, '' when the frame has none. */
+  key: string;
+  /** The frame's source endpoint (tells the direction). */
+  src: string;
+  httpReqs: { host: string; uri: string; ua: string }[];
+  httpResps: string[];
+  dns: { response: boolean; id: number; qname: string; a: string[]; aaaa: string[]; extra: boolean } | null;
+  clientHello: boolean;
+  sni: string;
+  ja3: string;
+  certStrings: string[];
+}
+
+function vals(s: string | undefined): string[] {
+  return s === undefined || s === '' ? [] : s.split(AGG);
+}
+
+/** Parses one row of TX_FIELDS (frame `index` within its capture). */
+export function parseTxRow(row: string, index: number): TsTxFrame {
+  const c = row.split('\t');
+  const protos = (c[0] ?? '').split(':');
+  let lastIp = '';
+  let l4 = '';
+  for (const p of protos) {
+    if (p === 'ip' || p === 'ipv6') lastIp = p;
+    else if ((p === 'tcp' || p === 'udp') && lastIp !== '') l4 = p;
+  }
+  const last = (s: string | undefined): string => {
+    const v = vals(s);
+    return v.length === 0 ? '' : v[v.length - 1];
+  };
+  let key = '';
+  let src = '';
+  if (l4 !== '') {
+    const sa = lastIp === 'ip' ? last(c[1]) : last(c[3]);
+    const da = lastIp === 'ip' ? last(c[2]) : last(c[4]);
+    const sp = Number(last(l4 === 'tcp' ? c[5] : c[7]));
+    const dp = Number(last(l4 === 'tcp' ? c[6] : c[8]));
+    if (sa !== '' && da !== '') {
+      src = endpoint(canonicalIp(sa), sp);
+      key = convKey(l4 === 'tcp' ? 6 : 17, src, endpoint(canonicalIp(da), dp));
+    }
+  }
+  const hosts = vals(c[11]);
+  const uris = vals(c[12]);
+  const uas = vals(c[14]);
+  const httpReqs = vals(c[9]).map((_, i) => ({ host: hosts[i] ?? '', uri: uris[i] ?? '', ua: uas[i] ?? '' }));
+  const codes = vals(c[13]);
+  const httpResps = vals(c[10]).map((_, i) => codes[i] ?? '');
+  const ids = vals(c[16]);
+  const dns =
+    ids.length === 0
+      ? null
+      : {
+          response: vals(c[15])[0] === '1',
+          id: parseInt(ids[0], 16),
+          qname: vals(c[17])[0] ?? '',
+          a: vals(c[18]),
+          aaaa: vals(c[19]).map(canonicalIp),
+          extra: Number(vals(c[20])[0] ?? '0') + Number(vals(c[21])[0] ?? '0') > 0,
+        };
+  const types = vals(c[22]).flatMap((t) => t.split(','));
+  const certStrings: string[] = [];
+  for (let k = 25; k <= 30; k++) certStrings.push(...vals(c[k]));
+  return {
+    index,
+    key,
+    src,
+    httpReqs,
+    httpResps,
+    dns,
+    clientHello: types.includes('1'),
+    sni: vals(c[23])[0] ?? '',
+    ja3: vals(c[24])[0] ?? '',
+    certStrings,
+  };
+}
+
+/** An EVE record as the collector holds it. */
+export type EveRecord = Record<string, unknown>;
+
+export function eveKey(r: EveRecord): string {
+  const proto = r.proto === 'TCP' ? 6 : r.proto === 'UDP' ? 17 : 0;
+  return convKey(proto, endpoint(String(r.src_ip), Number(r.src_port ?? 0)), endpoint(String(r.dest_ip), Number(r.dest_port ?? 0)));
+}
+
+/** Ports tshark 4.0 dissects as HTTP by default (its `http.tcp.port` range); elsewhere only by heuristics or conversation hand-off. */
+export const TSHARK_HTTP_PORTS: ReadonlySet<number> = new Set([80, 3128, 3132, 5985, 8080, 8088, 11371, 1900, 2869, 2710]);
+
+export const WHY = {
+  /** Harrier detects HTTP by content; tshark dissects none in that 5-tuple and neither port is one of its HTTP ports. */
+  httpPort: 'http: harrier detects by content on a port tshark does not dissect as http',
+  /** The capture was refused by Harrier (link type): tshark's transactions have no counterpart. */
+  refused: 'capture refused by harrier (link type)',
+  /** tshark dns.a / dns.aaaa list A/AAAA records of every section; EVE's grouped answers only the answer section. Checked: the message has authority/additional records and Harrier's set is a subset. */
+  dnsSections: 'dns: tshark lists authority/additional addresses too',
+  /** tshark shows a TLS field in a 5-tuple where Harrier has no tls record and no flow detected as tls. */
+  tlsNotDetected: 'tls: harrier did not detect tls on the flow',
+} as const;
+
+export interface FieldTally {
+  compared: number;
+  equal: number;
+  explained: Map<string, number>;
+}
+
+export interface TxResult {
+  fields: Map<string, FieldTally>;
+  unexplained: string[];
+}
+
+export function newResult(): TxResult {
+  return { fields: new Map(), unexplained: [] };
+}
+
+function tally(res: TxResult, field: string): FieldTally {
+  let t = res.fields.get(field);
+  if (t === undefined) {
+    t = { compared: 0, equal: 0, explained: new Map() };
+    res.fields.set(field, t);
+  }
+  return t;
+}
+
+function explain(res: TxResult, field: string, why: string): void {
+  const t = tally(res, field);
+  t.explained.set(why, (t.explained.get(why) ?? 0) + 1);
+}
+
+/** Records one comparison of a field: equal, or explained by `why`, or unexplained (`why` null). */
+function record(res: TxResult, field: string, equal: boolean, why: string | null, what: () => string): void {
+  const t = tally(res, field);
+  t.compared++;
+  if (equal) t.equal++;
+  else if (why !== null) explain(res, field, why);
+  else res.unexplained.push(`${field}: ${what()}`);
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+}
+
+function groupBy<T>(items: Iterable<T>, key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const l = m.get(k);
+    if (l === undefined) m.set(k, [it]);
+    else l.push(it);
+  }
+  return m;
+}
+
+/** HTTP transactions of one 5-tuple in order: flows by their first record's timestamp, then tx_id. */
+function orderTx(recs: EveRecord[]): EveRecord[] {
+  const byFlow = groupBy(recs, (r) => str(r.flow_id));
+  const flows = [...byFlow.values()].map((l) => l.slice().sort((a, b) => Number(a.tx_id) - Number(b.tx_id)));
+  flows.sort((a, b) => (str(a[0].timestamp) < str(b[0].timestamp) ? -1 : 1));
+  return flows.flat();
+}
+
+function portsOf(key: string): number[] {
+  return key
+    .split(' ')
+    .slice(1)
+    .map((e) => Number(e.slice(e.lastIndexOf(':') + 1)));
+}
+
+export interface CaptureInfo {
+  name: string;
+  /** Harrier refused the capture (link type). */
+  refused: boolean;
+}
+
+/** Compares one capture's tshark frames with Harrier's EVE records into `res`. */
+export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame[], eve: readonly EveRecord[], res: TxResult): void {
+  const at = (k: string): string => `${cap.name} ${k}`;
+  // ---- HTTP
+  const tsReq = new Map<string, { host: string; uri: string; ua: string }[]>();
+  const tsResp = new Map<string, string[]>();
+  for (const f of frames) {
+    if (f.key === '') continue;
+    if (f.httpReqs.length > 0) tsReq.set(f.key, [...(tsReq.get(f.key) ?? []), ...f.httpReqs]);
+    if (f.httpResps.length > 0) tsResp.set(f.key, [...(tsResp.get(f.key) ?? []), ...f.httpResps]);
+  }
+  const hHttp = groupBy(
+    eve.filter((r) => r.event_type === 'http'),
+    eveKey,
+  );
+  const httpKeys = new Set([...tsReq.keys(), ...tsResp.keys(), ...hHttp.keys()]);
+  for (const k of httpKeys) {
+    const reqs = tsReq.get(k) ?? [];
+    const resps = tsResp.get(k) ?? [];
+    const txs = orderTx(hHttp.get(k) ?? []);
+    const tsNone = reqs.length === 0 && resps.length === 0;
+    const portWhy = tsNone && portsOf(k).every((p) => !TSHARK_HTTP_PORTS.has(p)) ? WHY.httpPort : null;
+    const refusedWhy = cap.refused && txs.length === 0 ? WHY.refused : null;
+    const n = Math.max(reqs.length, txs.length);
+    for (let i = 0; i < n; i++) {
+      const q = reqs[i];
+      const t = txs[i];
+      const h = (t?.http ?? {}) as Record<string, unknown>;
+      if (q === undefined || t === undefined) {
+        record(res, 'http.request', false, portWhy ?? refusedWhy, () => `${at(k)} request #${i}: tshark ${q === undefined ? 'none' : q.uri}, harrier ${t === undefined ? 'none' : str(h.url)}`);
+        continue;
+      }
+      record(res, 'http.request', true, null, () => '');
+      // tshark's http.host is the Host header as sent (with a port if any); EVE hostname drops the port (Suricata).
+      const host = q.host.replace(/:\d+$/, '');
+      record(res, 'http.host', host === str(h.hostname), null, () => `${at(k)} #${i}: tshark ${JSON.stringify(q.host)}, harrier ${JSON.stringify(h.hostname)}`);
+      record(res, 'http.request.uri', q.uri === str(h.url), null, () => `${at(k)} #${i}: tshark ${JSON.stringify(q.uri)}, harrier ${JSON.stringify(h.url)}`);
+      record(res, 'http.user_agent', q.ua === str(h.http_user_agent), null, () => `${at(k)} #${i}: tshark ${JSON.stringify(q.ua)}, harrier ${JSON.stringify(h.http_user_agent)}`);
+    }
+    for (let i = 0; i < Math.max(resps.length, txs.length); i++) {
+      const code = resps[i];
+      const t = txs[i];
+      const status = t === undefined ? '' : str(((t.http ?? {}) as Record<string, unknown>).status);
+      if (code === undefined && status === '') continue; // neither saw a response
+      record(res, 'http.response.code', code === status, code === undefined || t === undefined ? (portWhy ?? refusedWhy) : null, () => `${at(k)} #${i}: tshark ${code ?? 'none'}, harrier ${status || 'none'}`);
+    }
+  }
+  // ---- DNS
+  const hDns = groupBy(
+    eve.filter((r) => r.event_type === 'dns'),
+    eveKey,
+  );
+  const used = new Set<EveRecord>();
+  for (const f of frames) {
+    if (f.dns === null || f.key === '') continue;
+    const d = f.dns;
+    const cands = hDns.get(f.key) ?? [];
+    const m = cands.find((r) => {
+      if (used.has(r)) return false;
+      const x = (r.dns ?? {}) as Record<string, unknown>;
+      return Number(x.id) === d.id && (x.type === 'answer') === d.response && str(x.rrname).toLowerCase() === d.qname.toLowerCase();
+    });
+    if (m === undefined) {
+      record(res, 'dns.qry.name', false, cap.refused ? WHY.refused : null, () => `${at(f.key)} frame ${f.index + 1} ${d.response ? 'response' : 'query'} id ${d.id} ${JSON.stringify(d.qname)}: no harrier record`);
+      continue;
+    }
+    used.add(m);
+    record(res, 'dns.qry.name', true, null, () => '');
+    if (!d.response) continue;
+    const grouped = (((m.dns ?? {}) as Record<string, unknown>).grouped ?? {}) as Record<string, unknown>;
+    for (const [field, ts, ev] of [
+      ['dns.a', d.a, grouped.A],
+      ['dns.aaaa', d.aaaa, grouped.AAAA],
+    ] as const) {
+      const hv = (Array.isArray(ev) ? ev.map(str) : []).map((a) => (field === 'dns.aaaa' ? canonicalIp(a) : a));
+      if (ts.length === 0 && hv.length === 0) continue;
+      const eq = ts.length === hv.length && ts.every((a, i) => a === hv[i]);
+      const subset = hv.every((a) => ts.includes(a));
+      record(res, field, eq, !eq && d.extra && subset ? WHY.dnsSections : null, () => `${at(f.key)} frame ${f.index + 1} id ${d.id}: tshark ${ts.join(' ')}, harrier ${hv.join(' ')}`);
+    }
+  }
+  for (const [k, l] of hDns) {
+    for (const r of l) {
+      if (used.has(r)) continue;
+      const x = (r.dns ?? {}) as Record<string, unknown>;
+      record(res, 'dns.qry.name', false, null, () => `${at(k)} harrier ${str(x.type)} id ${str(x.id)} ${JSON.stringify(x.rrname)}: not in tshark`);
+    }
+  }
+  // ---- TLS
+  const tsTls = new Map<string, { sni: string; ja3: string; certs: Set<string>; hello: boolean }>();
+  for (const f of frames) {
+    if (f.key === '' || (!f.clientHello && f.certStrings.length === 0)) continue;
+    let s = tsTls.get(f.key);
+    if (s === undefined) tsTls.set(f.key, (s = { sni: '', ja3: '', certs: new Set(), hello: false }));
+    if (f.clientHello && !s.hello) {
+      s.hello = true;
+      s.sni = f.sni;
+      s.ja3 = f.ja3;
+    }
+    for (const c of f.certStrings) s.certs.add(c);
+  }
+  const hTls = groupBy(
+    eve.filter((r) => r.event_type === 'tls'),
+    eveKey,
+  );
+  for (const [k, s] of tsTls) {
+    const t = hTls.get(k)?.[0];
+    const x = (t?.tls ?? {}) as Record<string, unknown>;
+    const why = t === undefined ? (cap.refused ? WHY.refused : null) : null;
+    if (s.hello) {
+      if (s.sni !== '' || str(x.sni) !== '') record(res, 'tls.sni', s.sni === str(x.sni), why, () => `${at(k)}: tshark ${JSON.stringify(s.sni)}, harrier ${t === undefined ? 'no tls record' : JSON.stringify(x.sni)}`);
+      const ja3 = str(((x.ja3 ?? {}) as Record<string, unknown>).hash);
+      if (s.ja3 !== '' || ja3 !== '') record(res, 'tls.ja3', s.ja3 === ja3, why, () => `${at(k)}: tshark ${s.ja3 || 'none'}, harrier ${t === undefined ? 'no tls record' : ja3 || 'none'}`);
+    }
+    if (s.certs.size > 0) {
+      // tshark gives the strings of every certificate in the chain without saying which name they belong to: Harrier's subject CN must be one of them.
+      const cn = /(?:^|, )CN=(.*?)(?:, [A-Za-z]+=|$)/.exec(str(x.subject))?.[1] ?? '';
+      record(res, 'x509.subject.cn', cn !== '' && s.certs.has(cn), why, () => `${at(k)}: harrier subject ${t === undefined ? 'no tls record' : JSON.stringify(x.subject)} not among tshark's ${[...s.certs].slice(0, 4).join(' | ')}`);
+    }
+  }
+}
