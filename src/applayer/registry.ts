@@ -9,10 +9,10 @@
  */
 import type { AppParserDecl } from './parser.js';
 import { dnsParser, dnsTcpParser } from './dns/index.js';
-import { httpParser } from './http/index.js';
+import { createHttpParser, httpParser } from './http/index.js';
 import { http2Parser } from './http2/index.js';
 import { sshParser } from './ssh/index.js';
-import { tlsParser } from './tls/index.js';
+import { createTlsParser, tlsParser } from './tls/index.js';
 import { RECOGNISERS } from './recognisers.js';
 
 export const APP_PARSERS: readonly AppParserDecl<unknown>[] = [
@@ -40,4 +40,26 @@ export function validateParsers(parsers: readonly AppParserDecl<unknown>[]): voi
     if (seen.has(key)) throw new Error(`app-layer parser ${key} declared twice`);
     seen.add(key);
   }
+}
+
+/** The settings of `app-layer:` in the configuration file that shape the parsers. */
+export interface AppLayerSettings {
+  http: { requestBodyLimit: number; responseBodyLimit: number; extended: boolean };
+  /** `ja4` and `alpn` add fields Suricata 7.0.4's schema does not have (Suricata 8 names). */
+  tls: { ja4: boolean; alpn: boolean };
+}
+
+/**
+ * The registry's parsers built with the configuration's settings (the HTTP
+ * body limits and extended headers, TLS's optional EVE fields); the same list
+ * and order as APP_PARSERS.
+ */
+export function appParsers(s: AppLayerSettings): readonly AppParserDecl<unknown>[] {
+  const http = createHttpParser({
+    requestBodyLimit: s.http.requestBodyLimit,
+    responseBodyLimit: s.http.responseBodyLimit,
+    extendedEve: s.http.extended,
+  }) as AppParserDecl<unknown>;
+  const tls = createTlsParser({ eve: { ja4: s.tls.ja4, alpn: s.tls.alpn } }) as AppParserDecl<unknown>;
+  return APP_PARSERS.map((p) => (p === httpParser ? http : p === tlsParser ? tls : p));
 }

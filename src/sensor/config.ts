@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { HarrierError } from '../errors.js';
+import type { AppLayerSettings } from '../applayer/registry.js';
 
 export type OverlapPolicy = 'first' | 'last' | 'linux' | 'bsd' | 'windows';
 
@@ -34,6 +35,7 @@ export interface HarrierConfig {
   };
   stream: { memcap: number; overlapPolicy: OverlapPolicy; maxBufferedPerStream: number; midstream: boolean };
   eve: { statsInterval: number };
+  appLayer: AppLayerSettings;
   /** Suricata `vars`: address and port groups, raw strings as written. */
   vars: { addressGroups: Record<string, string>; portGroups: Record<string, string> };
   /** Name of this cluster in `k8s.cluster`. */
@@ -79,6 +81,10 @@ export function defaultConfig(): HarrierConfig {
     },
     stream: { memcap: 256 * 1024 * 1024, overlapPolicy: 'bsd', maxBufferedPerStream: 1024 * 1024, midstream: true },
     eve: { statsInterval: 0 },
+    appLayer: {
+      http: { requestBodyLimit: 100 * 1024, responseBodyLimit: 100 * 1024, extended: false },
+      tls: { ja4: false, alpn: false },
+    },
     vars: {
       addressGroups: {
         HOME_NET: '[10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,169.254.0.0/16,fd00::/8]',
@@ -170,7 +176,7 @@ function strMap(v: unknown, key: string): Record<string, string> {
   return out;
 }
 
-const KNOWN_TOP = new Set(['decoder', 'defrag', 'flow', 'flow-timeouts', 'stream', 'outputs', 'eve', 'vars', 'cluster', '%YAML']);
+const KNOWN_TOP = new Set(['decoder', 'defrag', 'flow', 'flow-timeouts', 'stream', 'outputs', 'eve', 'vars', 'cluster', 'app-layer', '%YAML']);
 
 /** Apply a parsed YAML document on top of the defaults. */
 export function applyConfig(doc: unknown, base = defaultConfig()): HarrierConfig {
@@ -231,6 +237,15 @@ export function applyConfig(doc: unknown, base = defaultConfig()): HarrierConfig
 
   const eve = obj(root.eve, 'eve');
   if ('stats-interval' in eve) cfg.eve.statsInterval = num(eve['stats-interval'], 'eve.stats-interval', 0, 86400);
+
+  const al = obj(root['app-layer'], 'app-layer');
+  const http = obj(al.http, 'app-layer.http');
+  if ('request-body-limit' in http) cfg.appLayer.http.requestBodyLimit = parseSize(http['request-body-limit'], 'app-layer.http.request-body-limit');
+  if ('response-body-limit' in http) cfg.appLayer.http.responseBodyLimit = parseSize(http['response-body-limit'], 'app-layer.http.response-body-limit');
+  if ('extended' in http) cfg.appLayer.http.extended = bool(http.extended, 'app-layer.http.extended');
+  const tls = obj(al.tls, 'app-layer.tls');
+  if ('ja4' in tls) cfg.appLayer.tls.ja4 = bool(tls.ja4, 'app-layer.tls.ja4');
+  if ('alpn' in tls) cfg.appLayer.tls.alpn = bool(tls.alpn, 'app-layer.tls.alpn');
 
   const vars = obj(root.vars, 'vars');
   if ('address-groups' in vars) Object.assign(cfg.vars.addressGroups, strMap(vars['address-groups'], 'vars.address-groups'));

@@ -1,5 +1,6 @@
 /**
- * The sensor pipeline for one input: capture → decode → flow → stream.
+ * The sensor pipeline for one input: capture → decode → flow → stream →
+ * application layer → EVE (with Kubernetes identity when an enricher is given).
  *
  * It is the `FrameSink` a capture reader pushes frames into. Everything per
  * packet runs synchronously on one reused `Packet`; time is packet time (the
@@ -13,13 +14,12 @@ import { Packet } from '../decode/packet.js';
 import type { Flow, FlowEndReason } from '../flow/flow.js';
 import { FlowTable } from '../flow/table.js';
 import { TcpReassembler, type StreamSink } from '../stream/reassembler.js';
-import { flowRecord } from '../events/flow-event.js';
+import { flowClientIp, flowRecord, flowServerIp } from '../events/flow-event.js';
 import { eveStatsRecord, mergeCounters, type Counters } from '../events/stats.js';
 import type { EveSink } from '../output/eve-writer.js';
 import { AppLayer } from '../applayer/stage.js';
-import { APP_PARSERS, validateParsers } from '../applayer/registry.js';
+import { appParsers, validateParsers } from '../applayer/registry.js';
 import { DnsAnswerTable, DnsTx } from '../applayer/dns/index.js';
-import { flowClientIp, flowServerIp } from '../events/flow-event.js';
 import type { FlowTimeouts as ConfigTimeouts, HarrierConfig } from './config.js';
 import { enrichRecord, type K8sEnricher } from '../k8s/enrich.js';
 import type { FlowTimeouts } from '../flow/config.js';
@@ -110,8 +110,9 @@ export class Pipeline implements FrameSink {
       },
       { onFlowEnd: (f, reason) => this.flowEnded(f, reason) },
     );
-    validateParsers(APP_PARSERS);
-    this.app = new AppLayer(out.appLayer === false ? [] : APP_PARSERS, this.eve ? (rec) => this.eve!.write(rec) : null, {
+    const parsers = appParsers(cfg.appLayer);
+    validateParsers(parsers);
+    this.app = new AppLayer(out.appLayer === false ? [] : parsers, this.eve ? (rec) => this.eve!.write(rec) : null, {
       onTx: (flow, tx) => {
         // A response travels to the resolving client: the flow's server side when the flow was first seen from its reply.
         if (tx instanceof DnsTx && tx.isResponse) this.dnsAnswers.addResponse(tx.direction === 0 ? flowServerIp(flow) : flowClientIp(flow), tx.message, tx.tsSec);

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,4 +103,15 @@ test('the demo snapshot loads without problems', () => {
   assert.equal(st.pods, 14);
   assert.equal(st.nodes, 2);
   assert.equal(st.hostNetworkPods, 2);
+});
+
+test('harrier analyze --k8s with a missing path: exit 1, one line with the code', () => {
+  withDir((dir) => {
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'harrier.js'), 'analyze', join(REPO_ROOT, 'examples', 'demo', 'demo.pcap'), '--k8s', join(dir, 'nope'), '--quiet'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^harrier: cannot read Kubernetes snapshot .*nope: ENOENT \[HARRIER_ERR_K8S_SNAPSHOT\]\n$/);
+  });
 });
