@@ -234,7 +234,7 @@ export class IdentityIndex {
       case 'Pod':
         return this.upsertPod(o, at);
       case 'Service':
-        return this.upsertService(o, at);
+        return this.upsertService(o);
       case 'Node':
         return this.upsertNode(o);
       default:
@@ -259,9 +259,8 @@ export class IdentityIndex {
       const name = str(obj(o, 'metadata'), 'name');
       const h = name ? this.nodes.get(name) : undefined;
       if (h) h.end = Math.min(h.end, at);
-    } else if (kind && OWNER_KINDS.has(kind)) {
-      // Owners stay known: a pod that outlived its ReplicaSet still belongs to the Deployment.
     }
+    // Owners stay known after deletion: a pod that outlived its ReplicaSet still belongs to the Deployment.
   }
 
   private upsertPod(o: JsonObject, at: number): void {
@@ -353,7 +352,7 @@ export class IdentityIndex {
     }
   }
 
-  private upsertService(o: JsonObject, at: number): void {
+  private upsertService(o: JsonObject): void {
     const meta = obj(o, 'metadata');
     const spec = obj(o, 'spec');
     const uid = str(meta, 'uid') ?? `${str(meta, 'namespace')}/${str(meta, 'name')}`;
@@ -367,7 +366,6 @@ export class IdentityIndex {
     let start = parseTime(str(meta, 'creationTimestamp'));
     if (!Number.isFinite(start)) start = -Infinity;
     const deletion = parseTime(str(meta, 'deletionTimestamp'));
-    void at;
     const ident: ServiceIdentity = Object.freeze({ kind: 'service', namespace, service: name });
     const old = this.services.get(uid);
     if (old) for (const ip of old.ips) removeFrom(this.servicesByIp, ip, old);
