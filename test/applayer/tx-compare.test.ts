@@ -1,7 +1,7 @@
 // Unit tests of the transaction comparison (tx-compare.ts) on hand-made tshark rows and EVE records.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AGG, compareTransactions, newResult, parseTxRow, TX_FIELDS, WHY, type EveRecord, type TxResult } from './tx-compare.js';
+import { AGG, compareTransactions, nameWhy, newResult, parseTxRow, TX_FIELDS, WHY, type EveRecord, type TxResult } from './tx-compare.js';
 
 /** A tshark row with the named fields set (others empty). */
 function row(f: Partial<Record<(typeof TX_FIELDS)[number], string>>): string {
@@ -34,14 +34,14 @@ test('parseTxRow: innermost 5-tuple, pipelined requests, IPv6 canonical form, DN
   );
   assert.equal(f.key, '6 10.0.0.1:40000 10.0.0.2:80');
   assert.deepEqual(f.httpReqs, [
-    { host: 'a.example', uri: '/x?a=1,2', ua: 'curl/8, like' },
-    { host: 'b.example:8080', uri: '/y', ua: 'wget' },
+    { host: 'a.example', uri: '/x?a=1,2', ua: 'curl/8, like', frame: 4 },
+    { host: 'b.example:8080', uri: '/y', ua: 'wget', frame: 4 },
   ]);
   const d = parseTxRow(
     row({ 'frame.protocols': 'eth:ethertype:ip:udp:dns', 'ip.src': '10.0.0.53', 'ip.dst': '10.0.0.1', 'udp.srcport': '53', 'udp.dstport': '5000', 'dns.flags.response': '1', 'dns.id': '0x1a2b', 'dns.qry.name': 'x.example', 'dns.aaaa': '2001:db8::1', 'dns.count.add_rr': '1' }),
     0,
   );
-  assert.deepEqual(d.dns, { response: true, id: 0x1a2b, qname: 'x.example', a: [], aaaa: ['2001:0db8:0000:0000:0000:0000:0000:0001'], extra: true });
+  assert.deepEqual(d.dns, { response: true, id: 0x1a2b, qname: 'x.example', qnames: ['x.example'], a: [], aaaa: ['2001:0db8:0000:0000:0000:0000:0000:0001'], extra: true });
   // 6in4: the IPv6 layer is the innermost.
   const t = parseTxRow(row({ 'frame.protocols': 'eth:ethertype:ip:ipv6:tcp:tls', 'ip.src': '1.1.1.1', 'ip.dst': '2.2.2.2', 'ipv6.src': '::1', 'ipv6.dst': '::2', 'tcp.srcport': '1', 'tcp.dstport': '443', 'tls.handshake.type': '1', 'tls.handshake.extensions_server_name': 's.example', 'tls.handshake.ja3': 'abc' }), 0);
   assert.match(t.key, /^6 \[0000:.*:0001\]:1 \[0000:.*:0002\]:443$/);
@@ -49,11 +49,14 @@ test('parseTxRow: innermost 5-tuple, pipelined requests, IPv6 canonical form, DN
   assert.equal(t.sni, 's.example');
   assert.equal(t.ja3, 'abc');
   assert.equal(parseTxRow(row({ 'frame.protocols': 'eth:ethertype:arp' }), 0).key, '');
+  // The packet quoted inside an ICMP error is dissected by tshark but is no transaction.
+  assert.equal(parseTxRow(row({ 'frame.protocols': 'eth:ethertype:ip:icmp:ip:tcp:http', 'ip.src': `9.9.9.9${AGG}10.0.0.1`, 'ip.dst': `10.0.0.1${AGG}10.0.0.2`, 'tcp.srcport': '40000', 'tcp.dstport': '80', 'http.request': '1' }), 0).key, '');
 });
 
-test('http: fields compared per request in order, host port ignored, a different uri is unexplained', () => {
+test('http: fields compared per request in order, host port ignored, 100 Continue folded, a different uri is unexplained', () => {
   const frames = [
     parseTxRow(row({ ...TCP, 'http.request': '1', 'http.host': 'h.example:80', 'http.request.uri': '/a', 'http.user_agent': 'ua' }), 0),
+    parseTxRow(row({ ...TCP_BACK, 'http.response': '1', 'http.response.code': '100' }), 1),
     parseTxRow(row({ ...TCP_BACK, 'http.response': '1', 'http.response.code': '200' }), 1),
     parseTxRow(row({ ...TCP, 'http.request': '1', 'http.host': 'h.example', 'http.request.uri': '/b', 'http.user_agent': 'ua' }), 2),
   ];
@@ -64,10 +67,18 @@ test('http: fields compared per request in order, host port ignored, a different
     'http.host': '2/2 ',
     'http.request.uri': '1/2 ',
     'http.user_agent': '2/2 ',
-    'http.response.code': '1/1 ',
+    'http.response.code': `1/2 1:${WHY.interim}`,
   });
   assert.equal(res.unexplained.length, 1);
   assert.match(res.unexplained[0], /http\.request\.uri: c 6 10\.0\.0\.1:40000 10\.0\.0\.2:80 #1: tshark "\/b", harrier "\/B"/);
+});
+
+test('nameWhy: case, root, escaped bytes', () => {
+  assert.equal(nameWhy('A.example', 'a.EXAMPLE'), '');
+  assert.equal(nameWhy('', '<Root>'), WHY.dnsRoot);
+  assert.equal(nameWhy('J\\xe4ger.x', 'J\ufffdger.x'), WHY.dnsEscape);
+  assert.equal(nameWhy('J\\xe4ger.x', 'Jäger.y'), null);
+  assert.equal(nameWhy('a.x', 'b.x'), null);
 });
 
 test('http on a port tshark does not dissect is explained; on port 80 it is not', () => {
@@ -101,6 +112,11 @@ test('dns: matched by id and name; extra addresses from other sections explained
   compareTransactions({ name: 'c', refused: false }, frames('0'), eve, r2);
   assert.equal(r2.unexplained.length, 1, 'no additional records: the extra address is not explained');
   // A Harrier record tshark has no message for is reported.
+  // A malformed message Harrier flagged with an anomaly and did not log is explained; without the anomaly it is not.
+  const rm = newResult();
+  compareTransactions({ name: 'c', refused: false }, frames('1').slice(0, 1), [{ ...base, event_type: 'anomaly', app_proto: 'dns', anomaly: { event: 'dns.malformed_data' } }], rm);
+  assert.deepEqual(rm.unexplained, []);
+  assert.equal(rm.fields.get('dns.qry.name')?.explained.get(WHY.dnsMalformed), 1);
   const r3 = newResult();
   compareTransactions({ name: 'c', refused: false }, [], eve.slice(0, 1), r3);
   assert.equal(r3.unexplained.length, 1);

@@ -47,6 +47,7 @@ export const TX_FIELDS = [
   'x509sat.IA5String',
   'x509sat.bmpString',
   'x509sat.universalString',
+  '_ws.malformed',
 ] as const;
 
 /** Separator of repeated values (URIs and user agents contain commas). */
@@ -54,17 +55,21 @@ export const AGG = '\u001f';
 
 export interface TsTxFrame {
   index: number;
+  /** frame.protocols split at ':'. */
+  protocols: string[];
   /** convKey of the innermost IP + TCP/UDP layer, '' when the frame has none. */
   key: string;
   /** The frame's source endpoint (tells the direction). */
   src: string;
-  httpReqs: { host: string; uri: string; ua: string }[];
+  httpReqs: { host: string; uri: string; ua: string; frame: number }[];
   httpResps: string[];
-  dns: { response: boolean; id: number; qname: string; a: string[]; aaaa: string[]; extra: boolean } | null;
+  dns: { response: boolean; id: number; qname: string; qnames: string[]; a: string[]; aaaa: string[]; extra: boolean } | null;
   clientHello: boolean;
   sni: string;
   ja3: string;
   certStrings: string[];
+  /** tshark marked the frame [Malformed Packet]. */
+  malformed: boolean;
 }
 
 function vals(s: string | undefined): string[] {
@@ -77,10 +82,16 @@ export function parseTxRow(row: string, index: number): TsTxFrame {
   const protos = (c[0] ?? '').split(':');
   let lastIp = '';
   let l4 = '';
+  let quoted = false;
   for (const p of protos) {
     if (p === 'ip' || p === 'ipv6') lastIp = p;
+    else if (p === 'icmp' || p === 'icmpv6') quoted = true;
     else if ((p === 'tcp' || p === 'udp') && lastIp !== '') l4 = p;
   }
+  // tshark dissects the copy of the offending packet quoted inside an ICMP
+  // error (HTTP, DNS… included); that copy is no transaction, so the frame
+  // gets no key and is left out of the comparison.
+  if (quoted) l4 = '';
   const last = (s: string | undefined): string => {
     const v = vals(s);
     return v.length === 0 ? '' : v[v.length - 1];
@@ -100,7 +111,7 @@ export function parseTxRow(row: string, index: number): TsTxFrame {
   const hosts = vals(c[11]);
   const uris = vals(c[12]);
   const uas = vals(c[14]);
-  const httpReqs = vals(c[9]).map((_, i) => ({ host: hosts[i] ?? '', uri: uris[i] ?? '', ua: uas[i] ?? '' }));
+  const httpReqs = vals(c[9]).map((_, i) => ({ host: hosts[i] ?? '', uri: uris[i] ?? '', ua: uas[i] ?? '', frame: index }));
   const codes = vals(c[13]);
   const httpResps = vals(c[10]).map((_, i) => codes[i] ?? '');
   const ids = vals(c[16]);
@@ -111,6 +122,7 @@ export function parseTxRow(row: string, index: number): TsTxFrame {
           response: vals(c[15])[0] === '1',
           id: parseInt(ids[0], 16),
           qname: vals(c[17])[0] ?? '',
+          qnames: vals(c[17]),
           a: vals(c[18]),
           aaaa: vals(c[19]).map(canonicalIp),
           extra: Number(vals(c[20])[0] ?? '0') + Number(vals(c[21])[0] ?? '0') > 0,
@@ -120,6 +132,7 @@ export function parseTxRow(row: string, index: number): TsTxFrame {
   for (let k = 25; k <= 30; k++) certStrings.push(...vals(c[k]));
   return {
     index,
+    protocols: protos,
     key,
     src,
     httpReqs,
@@ -129,6 +142,7 @@ export function parseTxRow(row: string, index: number): TsTxFrame {
     sni: vals(c[23])[0] ?? '',
     ja3: vals(c[24])[0] ?? '',
     certStrings,
+    malformed: (c[31] ?? '') !== '',
   };
 }
 
@@ -151,7 +165,28 @@ export const WHY = {
   /** tshark dns.a / dns.aaaa list A/AAAA records of every section; EVE's grouped answers only the answer section. Checked: the message has authority/additional records and Harrier's set is a subset. */
   dnsSections: 'dns: tshark lists authority/additional addresses too',
   /** tshark shows a TLS field in a 5-tuple where Harrier has no tls record and no flow detected as tls. */
-  tlsNotDetected: 'tls: harrier did not detect tls on the flow',
+  /** tshark dissects HTTP over UDP (SSDP, port 1900); Harrier's HTTP parser is TCP only, as Suricata's. Checked: the 5-tuple is UDP. */
+  httpUdp: 'http: over udp (ssdp), harrier parses http on tcp only',
+  /** Harrier's decoder counted the frame in no flow and raised a decoder event on it (snapped or malformed IP); tshark dissects what it has. */
+  decoderDrop: 'frame rejected by harrier decoder (decoder event)',
+  /** NetBIOS name service (UDP 137) uses DNS's message format: Harrier logs it as dns, tshark dissects it as nbns (no dns.* fields). Checked: tshark shows nbns on the 5-tuple. */
+  nbns: 'dns: netbios name service, tshark says nbns',
+  /** The root name: tshark prints "<Root>", EVE an empty rrname. */
+  dnsRoot: 'dns: root name, tshark "<Root>", eve ""',
+  /** Bytes outside printable ASCII in a name: EVE escapes them as \xHH (Suricata), tshark prints the raw bytes. Checked: equal once each escape is one undecodable byte. */
+  dnsEscape: 'dns: non-ascii bytes in name, eve \\xHH vs tshark raw',
+  /** A DNS or TLS message inside QUIC (DNS over QUIC, QUIC's TLS ClientHello): tshark dissects it; Harrier's QUIC parser logs quic records, not dns/tls ones. Checked: tshark shows quic on the frame. */
+  inQuic: 'dns/tls carried inside quic (harrier logs quic)',
+  /** Malformed DNS one side rejects: Harrier raised a dns applayer anomaly on the flow, or tshark marked the frame malformed. */
+  dnsMalformed: 'dns: malformed message (harrier anomaly or tshark [Malformed Packet])',
+  /** A request line with spaces inside the URI: tshark ends the URI at the first space, libhtp (Suricata, Harrier) at the protocol. Checked: EVE url starts with tshark's uri and a space. */
+  uriSpace: 'http: space inside the uri, tshark stops at it',
+  /** A NUL byte in a header value: tshark's string ends at the NUL, EVE keeps the bytes. Checked: EVE value starts with tshark's and a NUL. */
+  nulInValue: 'http: NUL in a header value, tshark stops at it',
+  /** tshark dissects an HTTP response (e.g. 400 Bad Request) answering a client that spoke another protocol (stratum JSON): no request on either side, so no transaction for Harrier, which detects the protocol from what the client sent. Checked: tshark shows no request in the 5-tuple, Harrier no http transaction. */
+  /** An interim response (100 Continue, 102, 103): tshark lists it as a response, libhtp (Suricata, Harrier) folds it into the transaction whose final status EVE logs. Counted once per interim response, which is then left out of the pairing. */
+  interim: 'http: interim 1xx response folded into the transaction',
+  loneResponse: 'http: response to a non-http request (no request on either side)',
 } as const;
 
 export interface FieldTally {
@@ -226,18 +261,37 @@ export interface CaptureInfo {
   name: string;
   /** Harrier refused the capture (link type). */
   refused: boolean;
+  /** Decoder events of frame i when Harrier counted it in no flow, else null. */
+  dropped?: (frame: number) => string | null;
+}
+
+/** Whether EVE's rrname `h` names tshark's `t`: null when not, '' when equal, else the rule that explains the spelling. */
+export function nameWhy(h: string, t: string): string | null {
+  if (h.toLowerCase() === t.toLowerCase()) return '';
+  if (t === '<Root>' && h === '') return WHY.dnsRoot;
+  // tshark's raw bytes reach us as UTF-8 text: undecodable ones as U+FFFD, valid sequences as one character; compare the ASCII.
+  if (/\\x[0-9a-f]{2}/i.test(h) && /[^\x00-\x7f]/.test(t) && h.replace(/\\x[0-9a-f]{2}/gi, '') === t.replace(/[^\x00-\x7f]/g, '')) return WHY.dnsEscape;
+  return null;
 }
 
 /** Compares one capture's tshark frames with Harrier's EVE records into `res`. */
 export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame[], eve: readonly EveRecord[], res: TxResult): void {
   const at = (k: string): string => `${cap.name} ${k}`;
+  const dropped = (i: number): string | null => (cap.dropped === undefined ? null : cap.dropped(i));
+  const protosOf = new Map<string, Set<string>>();
+  for (const f of frames) {
+    if (f.key === '') continue;
+    let ps = protosOf.get(f.key);
+    if (ps === undefined) protosOf.set(f.key, (ps = new Set()));
+    for (const p of f.protocols) ps.add(p);
+  }
   // ---- HTTP
-  const tsReq = new Map<string, { host: string; uri: string; ua: string }[]>();
-  const tsResp = new Map<string, string[]>();
+  const tsReq = new Map<string, { host: string; uri: string; ua: string; frame: number }[]>();
+  const tsResp = new Map<string, { code: string; frame: number }[]>();
   for (const f of frames) {
     if (f.key === '') continue;
     if (f.httpReqs.length > 0) tsReq.set(f.key, [...(tsReq.get(f.key) ?? []), ...f.httpReqs]);
-    if (f.httpResps.length > 0) tsResp.set(f.key, [...(tsResp.get(f.key) ?? []), ...f.httpResps]);
+    if (f.httpResps.length > 0) tsResp.set(f.key, [...(tsResp.get(f.key) ?? []), ...f.httpResps.map((code) => ({ code, frame: f.index }))]);
   }
   const hHttp = groupBy(
     eve.filter((r) => r.event_type === 'http'),
@@ -246,33 +300,42 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
   const httpKeys = new Set([...tsReq.keys(), ...tsResp.keys(), ...hHttp.keys()]);
   for (const k of httpKeys) {
     const reqs = tsReq.get(k) ?? [];
-    const resps = tsResp.get(k) ?? [];
+    const resps = (tsResp.get(k) ?? []).filter((r) => {
+      const c = Number(r.code);
+      if (c < 100 || c > 199 || c === 101) return true;
+      record(res, 'http.response.code', false, WHY.interim, () => '');
+      return false;
+    });
     const txs = orderTx(hHttp.get(k) ?? []);
     const tsNone = reqs.length === 0 && resps.length === 0;
     const portWhy = tsNone && portsOf(k).every((p) => !TSHARK_HTTP_PORTS.has(p)) ? WHY.httpPort : null;
     const refusedWhy = cap.refused && txs.length === 0 ? WHY.refused : null;
+    // Why tshark has a request or response Harrier lacks.
+    const missWhy = (frame: number): string | null => refusedWhy ?? (k.startsWith('17 ') ? WHY.httpUdp : dropped(frame) !== null ? WHY.decoderDrop : null);
     const n = Math.max(reqs.length, txs.length);
     for (let i = 0; i < n; i++) {
       const q = reqs[i];
       const t = txs[i];
       const h = (t?.http ?? {}) as Record<string, unknown>;
       if (q === undefined || t === undefined) {
-        record(res, 'http.request', false, portWhy ?? refusedWhy, () => `${at(k)} request #${i}: tshark ${q === undefined ? 'none' : q.uri}, harrier ${t === undefined ? 'none' : str(h.url)}`);
+        record(res, 'http.request', false, q === undefined ? portWhy : missWhy(q.frame), () => `${at(k)} request #${i}: tshark ${q === undefined ? 'none' : q.uri}, harrier ${t === undefined ? 'none' : str(h.url)}`);
         continue;
       }
       record(res, 'http.request', true, null, () => '');
       // tshark's http.host is the Host header as sent (with a port if any); EVE hostname drops the port (Suricata).
       const host = q.host.replace(/:\d+$/, '');
-      record(res, 'http.host', host === str(h.hostname), null, () => `${at(k)} #${i}: tshark ${JSON.stringify(q.host)}, harrier ${JSON.stringify(h.hostname)}`);
-      record(res, 'http.request.uri', q.uri === str(h.url), null, () => `${at(k)} #${i}: tshark ${JSON.stringify(q.uri)}, harrier ${JSON.stringify(h.url)}`);
+      const hn = str(h.hostname);
+      record(res, 'http.host', host === hn, hn.startsWith(`${host}\u0000`) ? WHY.nulInValue : null, () => `${at(k)} #${i}: tshark ${JSON.stringify(q.host)}, harrier ${JSON.stringify(h.hostname)}`);
+      record(res, 'http.request.uri', q.uri === str(h.url), q.uri !== '' && str(h.url).startsWith(`${q.uri} `) ? WHY.uriSpace : null, () => `${at(k)} #${i}: tshark ${JSON.stringify(q.uri)}, harrier ${JSON.stringify(h.url)}`);
       record(res, 'http.user_agent', q.ua === str(h.http_user_agent), null, () => `${at(k)} #${i}: tshark ${JSON.stringify(q.ua)}, harrier ${JSON.stringify(h.http_user_agent)}`);
     }
     for (let i = 0; i < Math.max(resps.length, txs.length); i++) {
-      const code = resps[i];
+      const code = resps[i]?.code;
       const t = txs[i];
       const status = t === undefined ? '' : str(((t.http ?? {}) as Record<string, unknown>).status);
       if (code === undefined && status === '') continue; // neither saw a response
-      record(res, 'http.response.code', code === status, code === undefined || t === undefined ? (portWhy ?? refusedWhy) : null, () => `${at(k)} #${i}: tshark ${code ?? 'none'}, harrier ${status || 'none'}`);
+      const lone = reqs.length === 0 && txs.length === 0 ? WHY.loneResponse : null;
+      record(res, 'http.response.code', code === status, code === undefined ? portWhy : t === undefined ? (missWhy(resps[i].frame) ?? lone) : null, () => `${at(k)} #${i}: tshark ${code ?? 'none'}, harrier ${status || 'none'}`);
     }
   }
   // ---- DNS
@@ -281,21 +344,41 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
     eveKey,
   );
   const used = new Set<EveRecord>();
+  const dnsAnomaly = new Set<string>();
+  for (const r of eve) if (r.event_type === 'anomaly' && r.app_proto === 'dns') dnsAnomaly.add(eveKey(r));
+  const tsMalformed = new Set<string>();
+  for (const f of frames) if (f.dns !== null && f.malformed) tsMalformed.add(f.key);
   for (const f of frames) {
     if (f.dns === null || f.key === '') continue;
     const d = f.dns;
     const cands = hDns.get(f.key) ?? [];
-    const m = cands.find((r) => {
-      if (used.has(r)) return false;
-      const x = (r.dns ?? {}) as Record<string, unknown>;
-      return Number(x.id) === d.id && (x.type === 'answer') === d.response && str(x.rrname).toLowerCase() === d.qname.toLowerCase();
-    });
-    if (m === undefined) {
-      record(res, 'dns.qry.name', false, cap.refused ? WHY.refused : null, () => `${at(f.key)} frame ${f.index + 1} ${d.response ? 'response' : 'query'} id ${d.id} ${JSON.stringify(d.qname)}: no harrier record`);
-      continue;
+    // A query logs one EVE record per question (mDNS asks several at once); a response one record, named by its first question.
+    const names = d.response || d.qnames.length === 0 ? [d.qname] : d.qnames;
+    let m: EveRecord | undefined;
+    for (const qn of names) {
+      m = cands.find((r) => {
+        if (used.has(r)) return false;
+        const x = (r.dns ?? {}) as Record<string, unknown>;
+        return Number(x.id) === d.id && (x.type === 'answer') === d.response && nameWhy(str(x.rrname), qn) !== null;
+      });
+      if (m === undefined) {
+        const why = cap.refused
+          ? WHY.refused
+          : dropped(f.index) !== null
+            ? WHY.decoderDrop
+            : f.protocols.includes('quic')
+              ? WHY.inQuic
+              : f.malformed || dnsAnomaly.has(f.key)
+                ? WHY.dnsMalformed
+                : null;
+        record(res, 'dns.qry.name', false, why, () => `${at(f.key)} frame ${f.index + 1} ${d.response ? 'response' : 'query'} id ${d.id} ${JSON.stringify(qn)}: no harrier record`);
+        continue;
+      }
+      used.add(m);
+      const nw = nameWhy(str(((m.dns ?? {}) as Record<string, unknown>).rrname), qn);
+      record(res, 'dns.qry.name', nw === '', nw === '' ? null : nw, () => '');
     }
-    used.add(m);
-    record(res, 'dns.qry.name', true, null, () => '');
+    if (m === undefined) continue;
     if (!d.response) continue;
     const grouped = (((m.dns ?? {}) as Record<string, unknown>).grouped ?? {}) as Record<string, unknown>;
     for (const [field, ts, ev] of [
@@ -306,22 +389,26 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
       if (ts.length === 0 && hv.length === 0) continue;
       const eq = ts.length === hv.length && ts.every((a, i) => a === hv[i]);
       const subset = hv.every((a) => ts.includes(a));
-      record(res, field, eq, !eq && d.extra && subset ? WHY.dnsSections : null, () => `${at(f.key)} frame ${f.index + 1} id ${d.id}: tshark ${ts.join(' ')}, harrier ${hv.join(' ')}`);
+      const why = eq ? null : d.extra && subset ? WHY.dnsSections : null;
+      record(res, field, eq, why, () => `${at(f.key)} frame ${f.index + 1} id ${d.id}: tshark ${ts.join(' ')}, harrier ${hv.join(' ')}`);
     }
   }
   for (const [k, l] of hDns) {
     for (const r of l) {
       if (used.has(r)) continue;
       const x = (r.dns ?? {}) as Record<string, unknown>;
-      record(res, 'dns.qry.name', false, null, () => `${at(k)} harrier ${str(x.type)} id ${str(x.id)} ${JSON.stringify(x.rrname)}: not in tshark`);
+      const ps = protosOf.get(k);
+      const why = ps?.has('nbns') === true ? WHY.nbns : dnsAnomaly.has(k) || tsMalformed.has(k) ? WHY.dnsMalformed : null;
+      record(res, 'dns.qry.name', false, why, () => `${at(k)} harrier ${str(x.type)} id ${str(x.id)} ${JSON.stringify(x.rrname)}: not in tshark`);
     }
   }
   // ---- TLS
-  const tsTls = new Map<string, { sni: string; ja3: string; certs: Set<string>; hello: boolean }>();
+  const tsTls = new Map<string, { sni: string; ja3: string; certs: Set<string>; hello: boolean; quic: boolean }>();
   for (const f of frames) {
     if (f.key === '' || (!f.clientHello && f.certStrings.length === 0)) continue;
     let s = tsTls.get(f.key);
-    if (s === undefined) tsTls.set(f.key, (s = { sni: '', ja3: '', certs: new Set(), hello: false }));
+    if (s === undefined) tsTls.set(f.key, (s = { sni: '', ja3: '', certs: new Set(), hello: false, quic: false }));
+    if (f.protocols.includes('quic')) s.quic = true;
     if (f.clientHello && !s.hello) {
       s.hello = true;
       s.sni = f.sni;
@@ -336,7 +423,7 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
   for (const [k, s] of tsTls) {
     const t = hTls.get(k)?.[0];
     const x = (t?.tls ?? {}) as Record<string, unknown>;
-    const why = t === undefined ? (cap.refused ? WHY.refused : null) : null;
+    const why = t === undefined ? (cap.refused ? WHY.refused : s.quic ? WHY.inQuic : null) : null;
     if (s.hello) {
       if (s.sni !== '' || str(x.sni) !== '') record(res, 'tls.sni', s.sni === str(x.sni), why, () => `${at(k)}: tshark ${JSON.stringify(s.sni)}, harrier ${t === undefined ? 'no tls record' : JSON.stringify(x.sni)}`);
       const ja3 = str(((x.ja3 ?? {}) as Record<string, unknown>).hash);

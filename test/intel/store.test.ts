@@ -1,0 +1,170 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Allowlist } from '../../src/detect/intel/allowlist.js';
+import { IntelStoreBuilder } from '../../src/detect/intel/builder.js';
+import { normalizeUrl, parseIPv4, parseIPv6 } from '../../src/detect/intel/normalize.js';
+import { intelStoreFromBuffer, loadIntelStore, writeIntelStore, type IntelStore } from '../../src/detect/intel/store.js';
+import type { IndicatorKind } from '../../src/detect/intel/types.js';
+import { HarrierError } from '../../src/errors.js';
+
+function build(entries: Array<[string, IndicatorKind, string, number?]>): IntelStore {
+  const b = new IntelStoreBuilder();
+  for (const [feed, kind, value, port] of entries) {
+    b.add(feed, feed.startsWith('mine') ? 'mining' : 'c2', { kind, value, port: port ?? 0, confidence: -1, category: null, tag: null });
+  }
+  return b.build();
+}
+
+const ip = (s: string): number => parseIPv4(s);
+const v6 = (s: string): Uint8Array => {
+  const w = parseIPv6(s)!;
+  const b = Buffer.alloc(16);
+  for (let i = 0; i < 4; i++) b.writeUInt32BE(w[i], 4 * i);
+  return b;
+};
+const feedsOf = (s: IntelStore, set: number): string[] => (set < 0 ? [] : s.describe(set).map((m) => m.feed).sort());
+
+const SAMPLE: Array<[string, IndicatorKind, string, number?]> = [
+  ['big', 'ipv4', '10.0.0.0/8'],
+  ['mid', 'ipv4', '10.1.0.0/16'],
+  ['small', 'ipv4', '10.1.2.0/24'],
+  ['host', 'ipv4', '10.1.2.3'],
+  ['other', 'ipv4', '10.1.2.3'],
+  ['port', 'ipv4', '192.0.2.1', 4444],
+  ['edge', 'ipv4', '0.0.0.0/32'],
+  ['edge', 'ipv4', '255.255.255.255'],
+  ['v6', 'ipv6', '2001:db8::/32'],
+  ['v6h', 'ipv6', '2001:db8::1'],
+  ['v6top', 'ipv6', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'],
+  ['dom', 'domain', 'evil.com'],
+  ['dom2', 'domain', 'b.evil.com'],
+  ['mine', 'domain', 'pool.minexmr.com.'],
+  ['url', 'url', 'HTTP://Bad.Example:80/Path%7e?q=1'],
+  ['ja3', 'ja3', 'B386946A5A44D1DDCC843BC75336DFCE'],
+  ['cert', 'sha1', '19e664f09401bf648b6ea57719e34ad795f3b6cb'],
+];
+
+function checkSample(s: IntelStore): void {
+  // IPv4: most specific network wins; identical networks keep both feeds.
+  assert.deepEqual(feedsOf(s, s.lookupIPv4(ip('10.1.2.3'))), ['host', 'other']);
+  assert.deepEqual(feedsOf(s, s.lookupIPv4(ip('10.1.2.4'))), ['small']);
+  assert.deepEqual(feedsOf(s, s.lookupIPv4(ip('10.1.2.0'))), ['small']);
+  assert.deepEqual(feedsOf(s, s.lookupIPv4(ip('10.1.2.255'))), ['small']);
+  assert.deepEqual(feedsOf(s, s.lookupIPv4(ip('10.1.3.0'))), ['mid']);
+  assert.deepEqual(feedsOf(s, s.lookupIPv4(ip('10.1.1.255'))), ['mid']);
+  assert.deepEqual(feedsOf(s, s.lookupIPv4(ip('10.0.0.0'))), ['big']);
+  assert.deepEqual(feedsOf(s, s.lookupIPv4(ip('10.255.255.255'))), ['big']);
+  assert.equal(s.lookupIPv4(ip('11.0.0.0')), -1);
+  assert.equal(s.lookupIPv4(ip('9.255.255.255')), -1);
+  assert.deepEqual(feedsOf(s, s.lookupIPv4(0)), ['edge']);
+  assert.deepEqual(feedsOf(s, s.lookupIPv4(0xffffffff)), ['edge']);
+  assert.equal(s.lookupIPv4(1), -1);
+  const p = s.lookupIPv4(ip('192.0.2.1'));
+  assert.ok(p >= 0 && s.portMatches(p, 4444) && !s.portMatches(p, 80));
+  assert.ok(s.portMatches(s.lookupIPv4(ip('10.0.0.1')), 80));
+  // IPv6
+  assert.deepEqual(feedsOf(s, s.lookupIPv6(v6('2001:db8::1'), 0)), ['v6h']);
+  assert.deepEqual(feedsOf(s, s.lookupIPv6(v6('2001:db8::2'), 0)), ['v6']);
+  assert.deepEqual(feedsOf(s, s.lookupIPv6(v6('2001:db8:ffff:ffff:ffff:ffff:ffff:ffff'), 0)), ['v6']);
+  assert.equal(s.lookupIPv6(v6('2001:db9::'), 0), -1);
+  assert.equal(s.lookupIPv6(v6('::1'), 0), -1);
+  assert.deepEqual(feedsOf(s, s.lookupIPv6(v6('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'), 0)), ['v6top']);
+  const off = Buffer.concat([Buffer.alloc(3), v6('2001:db8::1')]);
+  assert.deepEqual(feedsOf(s, s.lookupIPv6(off, 3)), ['v6h']);
+  // Domains: exact, parent, most specific, case and trailing dot, no partial-label match.
+  assert.deepEqual(feedsOf(s, s.lookupDomain('evil.com')), ['dom']);
+  assert.deepEqual(feedsOf(s, s.lookupDomain('A.X.Evil.COM.')), ['dom']);
+  assert.deepEqual(feedsOf(s, s.lookupDomain('a.b.evil.com')), ['dom2']);
+  assert.equal(s.lookupDomain('notevil.com'), -1);
+  assert.equal(s.lookupDomain('com'), -1);
+  assert.equal(s.lookupDomain('evil.com.au'), -1);
+  const q = Buffer.from('xxpool.minexmr.comyy');
+  assert.equal(s.describe(s.lookupDomainBytes(q, 2, q.length - 2))[0].category, 'mining');
+  assert.equal(s.lookupDomainBytes(q, 0, q.length - 2), -1); // "xxpool" is not the label "pool"
+  // URLs (normalised key) and hashes.
+  assert.deepEqual(feedsOf(s, s.lookupUrl(normalizeUrl('http://bad.example/Path~?q=1')!)), ['url']);
+  assert.deepEqual(feedsOf(s, s.lookupUrl(normalizeUrl('https://BAD.example:443/Path%7E?q=1')!)), ['url']);
+  assert.equal(s.lookupUrl(normalizeUrl('http://bad.example/path~?q=1')!), -1);
+  assert.deepEqual(feedsOf(s, s.lookupHash('ja3', 'b386946a5a44d1ddcc843bc75336dfce')), ['ja3']);
+  assert.deepEqual(feedsOf(s, s.lookupHash('sha1', '19E664F09401BF648B6EA57719E34AD795F3B6CB')), ['cert']);
+  assert.equal(s.lookupHash('md5', 'b386946a5a44d1ddcc843bc75336dfce'), -1);
+}
+
+test('store lookups: CIDR boundaries, nesting, ports, IPv6, parent domains, URLs, hashes', () => {
+  checkSample(build(SAMPLE));
+});
+
+test('compile → write → load gives the same answers; bad files are clear errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'harrier-intel-'));
+  try {
+    const s = build(SAMPLE);
+    const f = join(dir, 'intel.hrn');
+    const size = writeIntelStore(s, f);
+    assert.equal(readFileSync(f).length, size);
+    const l = loadIntelStore(f);
+    checkSample(l);
+    assert.deepEqual(l.counts(), s.counts());
+    // Unaligned buffer is copied, not misread.
+    const raw = readFileSync(f);
+    const shifted = Buffer.concat([Buffer.alloc(3), raw]).subarray(3);
+    checkSample(intelStoreFromBuffer(shifted));
+    const bad = join(dir, 'bad');
+    writeFileSync(bad, 'hello world, not a store');
+    assert.throws(() => loadIntelStore(bad), (e: unknown) => e instanceof HarrierError && e.code === 'HARRIER_ERR_INTEL_STORE');
+    writeFileSync(bad, raw.subarray(0, raw.length - 100));
+    assert.throws(() => loadIntelStore(bad), /truncated/);
+    assert.throws(() => loadIntelStore(join(dir, 'missing')), (e: unknown) => e instanceof HarrierError && e.code === 'HARRIER_ERR_INPUT_OPEN');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('random ranges: lookups agree with a brute-force most-specific search', () => {
+  let seed = 7;
+  const rnd = (): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed;
+  };
+  const nets: Array<[number, number, string]> = [];
+  const b = new IntelStoreBuilder();
+  for (let i = 0; i < 400; i++) {
+    const prefix = 8 + (rnd() % 25);
+    const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+    const start = ((0x0a000000 | (rnd() & 0x00ffffff)) & mask) >>> 0;
+    const feed = `f${i % 7}`;
+    nets.push([start, prefix, feed]);
+    b.add(feed, 'c2', { kind: 'ipv4', value: `${start >>> 24}.${(start >>> 16) & 255}.${(start >>> 8) & 255}.${start & 255}/${prefix}`, port: 0, confidence: -1, category: null, tag: null });
+  }
+  const s = b.build();
+  for (let i = 0; i < 5000; i++) {
+    const a = (0x0a000000 | (rnd() & 0x00ffffff)) >>> 0;
+    let best = -1;
+    const feeds = new Set<string>();
+    for (const [st, p, f] of nets) {
+      const size = 2 ** (32 - p);
+      if (a >= st && a < st + size) {
+        if (p > best) {
+          best = p;
+          feeds.clear();
+        }
+        if (p === best) feeds.add(f);
+      }
+    }
+    assert.deepEqual(feedsOf(s, s.lookupIPv4(a)), [...feeds].sort(), `address ${a}`);
+  }
+});
+
+test('allow-list: IPs, CIDRs, domains with subdomains; invalid entries reported', () => {
+  const a = Allowlist.fromEntries(['10.0.0.0/8', '# comment', 'registry.example.com', '2001:db8::/32', 'bogus entry', '1.2.3.4:80']);
+  assert.equal(a.report.entries, 3);
+  assert.deepEqual(a.report.invalid, ['bogus entry', '1.2.3.4:80']);
+  assert.ok(a.allowsIPv4(ip('10.20.30.40')));
+  assert.ok(!a.allowsIPv4(ip('11.0.0.1')));
+  assert.ok(a.allowsDomain('eu.registry.example.com'));
+  assert.ok(!a.allowsDomain('example.com'));
+  assert.ok(a.allowsIPv6(v6('2001:db8::5'), 0));
+  assert.ok(!Allowlist.empty().allowsIPv4(ip('10.0.0.1')));
+});
