@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   HARRIER_ERR_LINKTYPE: 'the capture uses a link type Harrier does not decode',
   HARRIER_ERR_CONFIG: 'the configuration file is unreadable or invalid',
   HARRIER_ERR_OUTPUT: 'an output (EVE file, pcap folder) could not be written',
+  HARRIER_ERR_INTEL_STORE: 'a compiled intel store file is not a Harrier store, has another version, or is truncated',
   HARRIER_ERR_K8S_SNAPSHOT: 'a Kubernetes snapshot path is unreadable or a snapshot file is not JSON',
 } as const;
 
