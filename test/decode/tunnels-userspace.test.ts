@@ -27,6 +27,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { exited, inNs, killAll, sh, waitFor } from '../support/processes.js';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,15 +88,6 @@ const variants: Variant[] = [
 
 const v6 = (s: string): string => ipv6ToString(ip6Words(s));
 
-function sh(args: string[], allowFail = false): { ok: boolean; out: string } {
-  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8', timeout: 10000 });
-  const ok = r.status === 0;
-  if (!ok && !allowFail) throw new Error(`${args.join(' ')} failed: ${r.stderr || r.error}`);
-  return { ok, out: (r.stdout ?? '') + (r.stderr ?? '') };
-}
-
-const inNs = (ns: string, ...args: string[]) => ['ip', 'netns', 'exec', ns, ...args];
-
 /** Starts a long-running process in a namespace (ip execs it, so its pid is the program's). */
 function startInNs(ns: string, ...args: string[]): ChildProcess {
   const c = spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -108,46 +100,12 @@ let pcap = '';
 const children: ChildProcess[] = [];
 
 function cleanup(): void {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAll(children);
   // Deleting a namespace also removes its veth end and any TUN/TAP left behind.
   sh(['ip', 'netns', 'del', NS_A], true);
   sh(['ip', 'netns', 'del', NS_B], true);
   if (dir && process.env.HARRIER_KEEP_CAPTURE !== '1') rmSync(dir, { recursive: true, force: true });
   else if (dir) console.log(`kept ${pcap}`);
-}
-
-function waitFor(child: ChildProcess, text: string, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${text}": ${buf}`)), ms);
-    const on = (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes(text)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', on);
-    child.stderr?.on('data', on);
-    child.on('exit', () => {
-      clearTimeout(timer);
-      if (!buf.includes(text)) reject(new Error(`exited before "${text}": ${buf}`));
-    });
-  });
-}
-
-function exited(child: ChildProcess, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, ms);
-    child.on('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 // One dual-stack server in B for every variant; each client names its target.

@@ -16,7 +16,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { exited, inNs, killAll, sh, waitFor } from '../support/processes.js';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,59 +52,16 @@ const tunnels: Tun[] = [
   { name: 'hipip', kind: TunnelKind.IPIP, id: 0, net: '192.168.4', make: (l, r) => ['type', 'ipip', 'local', l, 'remote', r], supported: false },
 ];
 
-function sh(args: string[], allowFail = false): { ok: boolean; out: string } {
-  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8', timeout: 15000 });
-  const ok = r.status === 0;
-  if (!ok && !allowFail) throw new Error(`${args.join(' ')} failed: ${r.stderr || r.error}`);
-  return { ok, out: (r.stdout ?? '') + (r.stderr ?? '') };
-}
-
-const inNs = (ns: string, ...args: string[]) => ['ip', 'netns', 'exec', ns, ...args];
-
 let dir = '';
 let pcap = '';
 const children: ChildProcess[] = [];
 
 function cleanup(): void {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  killAll(children);
   sh(['ip', 'netns', 'del', NS_A], true);
   sh(['ip', 'netns', 'del', NS_B], true);
   if (dir && process.env.HARRIER_KEEP_CAPTURE !== '1') rmSync(dir, { recursive: true, force: true });
   else if (dir) console.log(`kept ${pcap}`);
-}
-
-function waitFor(child: ChildProcess, text: string, ms: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${text}": ${buf}`)), ms);
-    const on = (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes(text)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', on);
-    child.stderr?.on('data', on);
-    child.on('exit', () => {
-      clearTimeout(timer);
-      if (!buf.includes(text)) reject(new Error(`exited before "${text}": ${buf}`));
-    });
-  });
-}
-
-function exited(child: ChildProcess, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, ms);
-    child.on('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 const SERVER = "const net=require('net');const s=net.createServer(c=>{c.on('data',d=>c.end('pong:'+d))});s.listen(8080,process.argv[1],()=>console.log('ready'));setTimeout(()=>process.exit(0),15000)";
