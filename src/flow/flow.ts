@@ -68,6 +68,21 @@ export interface FlowStreamState {
   readonly bufferedBytes: number;
 }
 
+/**
+ * Slots of `Flow.ext`, one per later stage that keeps per-flow state, so
+ * each finds its own without a Map lookup per packet.
+ */
+export const enum FlowExt {
+  /** output/flow-pcap.ts: the flow's packet head and alert pcap. */
+  PCAP = 0,
+  /** detect/engine: flowbits, flowints, inspection progress. */
+  SIGNATURES = 1,
+  /** detect/intel: which indicators already alerted on this flow. */
+  INTEL = 2,
+  /** detect/behaviour: per-flow features. */
+  BEHAVIOUR = 3,
+}
+
 export class Flow {
   /** Stable id: positive, below 2^51, unique within the run (EVE `flow_id`). */
   flowId = 0;

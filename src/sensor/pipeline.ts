@@ -23,6 +23,9 @@ import { DnsAnswerTable, DnsTx } from '../applayer/dns/index.js';
 import type { FlowTimeouts as ConfigTimeouts, HarrierConfig } from './config.js';
 import { enrichRecord, type K8sEnricher } from '../k8s/enrich.js';
 import type { FlowTimeouts } from '../flow/config.js';
+import type { Detector } from '../detect/detector.js';
+import { AlertPath, type AlertPathOptions } from '../detect/alert.js';
+import { FlowPcapRecorder, type FlowPcapOptions } from '../output/flow-pcap.js';
 
 /** The configuration file's per-protocol timeout blocks in the flow table's terms. */
 function flowTimeouts(t: ConfigTimeouts): FlowTimeouts {
@@ -49,6 +52,10 @@ export interface PipelineOutputs {
   appLayer?: boolean;
   /** Adds the `k8s` identity block to every EVE record with src_ip/dest_ip. */
   k8s?: K8sEnricher;
+  /** Write a pcap per alerted flow into this folder (see output/flow-pcap.ts). */
+  alertPcap?: FlowPcapOptions;
+  /** Alert record options (payload logging). */
+  alert?: Omit<AlertPathOptions, 'pcap'>;
 }
 
 /** The one place records are written: with an enricher, each gets its `k8s` block on the way out. */
@@ -76,6 +83,14 @@ export class Pipeline implements FrameSink {
   private readonly eve: EveSink | undefined;
   private readonly k8s: K8sEnricher | undefined;
   private readonly statsInterval: number;
+  /** The alert path every detector raises through. */
+  readonly alerts: AlertPath;
+  private readonly pcap: FlowPcapRecorder | null;
+  private readonly detectors: Detector[] = [];
+  // Hook lists built once so the per-packet path skips detectors without that hook.
+  private packetHooks: Detector[] = [];
+  private streamHooks: Detector[] = [];
+  private txHooks: Detector[] = [];
   private nextTick = 0;
   private nextStats = 0;
   private nextDnsPrune = 0;
@@ -93,6 +108,8 @@ export class Pipeline implements FrameSink {
     this.eve = out.eve && out.k8s ? enrichingSink(out.eve, out.k8s) : out.eve;
     this.k8s = out.k8s;
     this.statsInterval = cfg.eve.statsInterval;
+    this.pcap = out.alertPcap ? new FlowPcapRecorder(out.alertPcap) : null;
+    this.alerts = new AlertPath(this.eve ? (rec) => this.eve!.write(rec) : null, { ...out.alert, pcap: this.pcap });
     this.decoder = new Decoder({
       checksumValidation: cfg.decoder.checksumValidation,
       vxlanPorts: cfg.decoder.vxlanPorts,
@@ -116,6 +133,7 @@ export class Pipeline implements FrameSink {
       onTx: (flow, tx) => {
         // A response travels to the resolving client: the flow's server side when the flow was first seen from its reply.
         if (tx instanceof DnsTx && tx.isResponse) this.dnsAnswers.addResponse(tx.direction === 0 ? flowServerIp(flow) : flowClientIp(flow), tx.message, tx.tsSec);
+        for (const d of this.txHooks) d.tx!(flow, tx);
       },
     });
     const extra = out.stream;
@@ -130,6 +148,7 @@ export class Pipeline implements FrameSink {
         data: (flow, dir, buf, off, len) => {
           this.streamBytes += len;
           this.app.tcpData(flow, dir, buf, off, len);
+          for (const d of this.streamHooks) d.stream!(flow, dir, buf, off, len);
           extra?.data(flow, dir, buf, off, len);
         },
         gap: (flow, dir, len) => {
@@ -142,6 +161,14 @@ export class Pipeline implements FrameSink {
     );
     // Segments held for reassembly count against the flow memcap too.
     this.flows.addMemorySource(() => this.streams.memuse);
+  }
+
+  /** Add a detector (signatures, intel, behaviour); its hooks run from the next packet on. */
+  addDetector(d: Detector): void {
+    this.detectors.push(d);
+    this.packetHooks = this.detectors.filter((x) => x.packet !== undefined);
+    this.streamHooks = this.detectors.filter((x) => x.stream !== undefined);
+    this.txHooks = this.detectors.filter((x) => x.tx !== undefined);
   }
 
   frame(data: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number): void {
@@ -158,10 +185,16 @@ export class Pipeline implements FrameSink {
 
     if (!this.decoder.decode(pkt)) return;
     const flow = this.flows.handle(pkt);
-    if (flow === null) return;
+    if (flow === null) {
+      for (const d of this.packetHooks) d.packet!(pkt, null, 0);
+      return;
+    }
+    const dir = this.flows.lastDirection as 0 | 1;
+    if (this.pcap !== null) this.pcap.record(flow, pkt);
     this.app.setTime(tsSec, tsNsec);
-    if (pkt.proto === 6) this.streams.handle(flow, this.flows.lastDirection as 0 | 1, pkt);
-    else if (pkt.proto === 17 && pkt.payloadLen > 0) this.app.udpDatagram(flow, this.flows.lastDirection as 0 | 1, pkt.data, pkt.payloadOff, pkt.payloadLen);
+    if (pkt.proto === 6) this.streams.handle(flow, dir, pkt);
+    else if (pkt.proto === 17 && pkt.payloadLen > 0) this.app.udpDatagram(flow, dir, pkt.data, pkt.payloadOff, pkt.payloadLen);
+    for (const d of this.packetHooks) d.packet!(pkt, flow, dir);
   }
 
   /** Once per second of packet time: expire idle state, maybe write stats. */
@@ -170,6 +203,7 @@ export class Pipeline implements FrameSink {
     this.nextTick = tsSec + 1;
     this.decoder.expire(now);
     this.flows.expire(now);
+    for (const d of this.detectors) d.tick?.(tsSec);
     // Expired DNS answers are dropped once a minute: the scan is O(entries),
     // and the table is bounded (LRU) in between anyway.
     if (tsSec >= this.nextDnsPrune) {
@@ -188,6 +222,8 @@ export class Pipeline implements FrameSink {
     this.app.setTime(f.lastSec, f.lastNsec);
     if (f.proto === 6) this.streams.flowEnded(f);
     this.app.flowEnd(f);
+    for (const d of this.detectors) d.flowEnd?.(f);
+    this.pcap?.flowEnd(f);
     this.flowsByProto.set(f.proto, (this.flowsByProto.get(f.proto) ?? 0) + 1);
     this.flowRecords++;
     if (this.eve) this.eve.write(flowRecord(f));
@@ -196,6 +232,7 @@ export class Pipeline implements FrameSink {
   /** End of input: every flow ends (reason `shutdown`), final stats record. */
   finish(): void {
     this.flows.flushAll();
+    for (const d of this.detectors) d.finish?.();
     if (this.eve && this.firstSec >= 0) {
       this.eve.write(eveStatsRecord(this.counters(), this.pkt.tsSec, this.pkt.tsNsec, this.pkt.tsSec - this.firstSec));
     }
@@ -212,7 +249,7 @@ export class Pipeline implements FrameSink {
       'harrier.dns_answers.evicted': dns.evicted,
       'harrier.dns_answers.expired': dns.expired,
       ...(this.k8s ? this.k8s.counters() : {}),
-    });
+    }, this.alerts.counters(), this.pcap ? this.pcap.counters() : {}, ...this.detectors.map((d) => (d.counters ? d.counters() : {})));
   }
 
   /** Wall-clock seconds since the pipeline was made. */
