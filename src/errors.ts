@@ -15,7 +15,10 @@ export const ERROR_CODES = {
   HARRIER_ERR_CONFIG: 'the configuration file is unreadable or invalid',
   HARRIER_ERR_OUTPUT: 'an output (EVE file, pcap folder) could not be written',
   HARRIER_ERR_INTEL_STORE: 'a compiled intel store file is not a Harrier store, has another version, or is truncated',
+  HARRIER_ERR_WORKER: 'a pipeline worker thread failed (its message says which and why); the run stops',
   HARRIER_ERR_K8S_SNAPSHOT: 'a Kubernetes snapshot path is unreadable or a snapshot file is not JSON',
+  HARRIER_ERR_K8S_KUBECONFIG: 'a kubeconfig file is unreadable or invalid, or names no current cluster with a server',
+  HARRIER_ERR_RULE_PARSE: 'a rule could not be parsed or uses something Harrier cannot evaluate (message gives the reason)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

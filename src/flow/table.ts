@@ -102,6 +102,7 @@ export class FlowTable {
   private readonly sources: (() => number)[] = [];
   private emergency = false;
   private idCounter = 0;
+  private idStep = 1;
   private lastNow = 0;
 
   // counters
@@ -164,6 +165,15 @@ export class FlowTable {
    * returns the flow and sets `lastDirection`. Packets without a flow
    * (ipVersion 0, unreassembled fragments) return null.
    */
+  /**
+   * Worker `index` of `count` (sensor/parallel.ts): flow ids are drawn from
+   * this worker's own residue class, so ids stay unique across workers.
+   */
+  partitionIds(index: number, count: number): void {
+    this.idCounter = index;
+    this.idStep = count;
+  }
+
   handle(pkt: Packet): Flow | null {
     const ipv = pkt.ipVersion;
     if (ipv !== 4 && ipv !== 6) return null;
@@ -425,7 +435,7 @@ export class FlowTable {
     f.startSec = pkt.tsSec;
     f.startNsec = pkt.tsNsec;
     f.hash = h;
-    this.idCounter++;
+    this.idCounter += this.idStep;
     // 20 hash bits above a 31-bit counter: positive, < 2^51, unique for 2^31 flows.
     f.flowId = (h & 0xfffff) * TWO_31 + (this.idCounter % TWO_31);
     f.slot = s;

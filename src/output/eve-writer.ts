@@ -26,9 +26,15 @@ export class EveWriter implements EveSink {
   private broken = false;
   records = 0;
 
-  /** `path` is a file name, or `-` for standard output. */
-  constructor(path: string) {
-    if (path === '-') {
+  /**
+   * `path` is a file name, or `-` for standard output; `{ fd }` writes to a
+   * descriptor someone else owns (worker threads appending to one file).
+   */
+  constructor(path: string | { fd: number }) {
+    if (typeof path === 'object') {
+      this.fd = path.fd;
+      this.ownsFd = false;
+    } else if (path === '-') {
       this.fd = 1;
       this.ownsFd = false;
     } else {
