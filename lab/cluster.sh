@@ -29,9 +29,12 @@ cluster_pods() {
     docker.io/linuxserver/transmission:4.0 '[{"name":"peer","containerPort":51413,"protocol":"TCP"}]'
   # hostNetwork pods: the (fake) API server on node-1, node-exporter on node-2.
   lab_host_pod apiserver 1 kube-system kube-apiserver-node-1 Node node-1 kube-apiserver default \
-    registry.k8s.io/kube-apiserver:v1.29.4 '[{"name":"https","containerPort":6443,"protocol":"TCP"}]'
+    registry.k8s.io/kube-apiserver:v1.29.4 '[{"name":"https","containerPort":6443,"protocol":"TCP"},{"name":"insecure","containerPort":8080,"protocol":"TCP"}]'
   lab_host_pod exporter 2 monitoring node-exporter-8x2kd DaemonSet node-exporter node-exporter node-exporter \
     quay.io/prometheus/node-exporter:v1.7.0 '[{"name":"metrics","containerPort":9100,"protocol":"TCP"}]'
+  # etcd as kubeadm runs it: a static hostNetwork pod on the control-plane node.
+  lab_host_pod etcd 1 kube-system etcd-node-1 Node node-1 etcd default \
+    registry.k8s.io/etcd:3.5.12-0 '[{"name":"client","containerPort":2379,"protocol":"TCP"}]'
 }
 
 lab_node_events() {
@@ -132,6 +135,13 @@ cluster_apps() {
   lab_bg "${POD_NETNS[legacy]}" legacy "$PY" "$LABSRV" legacy --bind "${POD_IP[legacy]}" --port 8080
   lab_bg "$NS_NODE1" kube-apiserver "$PY" "$LABSRV" kubeapi --bind "$NODE1_IP" --port 6443 --cert "$tls/api.crt" --key "$tls/api.key"
   lab_bg "$NS_NODE2" node-exporter "$PY" "$LABSRV" exporter --bind "$NODE2_IP" --port 9100
+  # Node services a compromised pod should never reach: the kubelet (HTTPS, and the
+  # legacy read-only HTTP port), etcd's client port, a Docker API left open on TCP.
+  lab_bg "$NS_NODE1" kube-apiserver-insecure "$PY" "$LABSRV" kubeapi --bind "$NODE1_IP" --port 8080
+  lab_bg "$NS_NODE1" kubelet-1 "$PY" "$LABSRV" kubelet --bind "$NODE1_IP" --port 10250 --cert "$tls/api.crt" --key "$tls/api.key"
+  lab_bg "$NS_NODE2" kubelet-2-ro "$PY" "$LABSRV" kubelet --bind "$NODE2_IP" --port 10255
+  lab_bg "$NS_NODE1" etcd "$PY" "$LABSRV" etcd --bind "$NODE1_IP" --port 2379
+  lab_bg "$NS_NODE2" dockerd "$PY" "$LABSRV" dockerd --bind "$NODE2_IP" --port 2375
   lab_bg "$NS_UL" metadata "$PY" "$LABSRV" metadata --bind "$METADATA_IP" --port 80
   lab_bg "$NS_INET" www "$PY" "$LABSRV" web --bind "$EXT_WEB_IP" --port 443 --cert "$tls/web.crt" --key "$tls/web.key" --name www.example.lab.test
   lab_bg "$NS_INET" www-http "$PY" "$LABSRV" web --bind "$EXT_WEB_IP" --port 80 --name www.example.lab.test

@@ -6,7 +6,7 @@ PKGS=(
   iproute2 iptables ethtool tcpdump tshark procps psmisc jq            # topology + capture
   dnsmasq redis-server postgresql openssh-server openssl    # services
   python3 curl socat ncat bind9-dnsutils                                 # small servers, clients
-  nmap masscan hydra sqlmap hping3                          # recon / brute force / exploitation
+  nmap masscan hydra sqlmap hping3 gobuster                          # recon / brute force / exploitation
   iodine dns2tcp ptunnel transmission-cli                   # tunnels and p2p
 )
 missing=()

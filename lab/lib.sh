@@ -168,6 +168,7 @@ lab_pod_ns() { lab_pods_load; [[ -n ${POD_NETNS[$1]:-} ]] || lab_die "unknown po
 #   svc:KEY@NS/NAME=CLUSTER-IP   the pod KEY reached through a ClusterIP service
 #   ext:DOMAIN=IP                an external host (internet namespace or metadata)
 #   cidr:CIDR                    a range (scans)
+#   node:N                       node-N's own address (a process on the node, no pod)
 gt_ep() {
   lab_pods_load
   local ref=$1 kind=${1%%:*} rest=${1#*:}
@@ -181,6 +182,7 @@ gt_ep() {
       echo "$o" ;;
     ext) jo s:kind=external "s:domain=${rest%=*}" "s:ip=${rest#*=}" ;;
     cidr) jo s:kind=range "s:cidr=$rest" ;;
+    node) jo s:kind=node "s:node=node-$rest" "s:ip=$([[ $rest == 1 ]] && echo "$NODE1_IP" || echo "$NODE2_IP")" ;;
     *) lab_die "ground truth: bad endpoint reference $ref" ;;
   esac
 }

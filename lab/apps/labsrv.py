@@ -260,7 +260,7 @@ def role_kubeapi(a):
         def do_POST(self):
             self.body()
             self.reply(201, {'kind': 'Status', 'status': 'Success'})
-    serve(H, a.bind, a.port, (a.cert, a.key))
+    serve(H, a.bind, a.port, (a.cert, a.key) if a.cert else None)
 
 
 def role_web(a):
@@ -355,9 +355,70 @@ def role_tracker(a):
     serve(H, a.bind, a.port)
 
 
+def role_kubelet(a):
+    """The kubelet's API (HTTPS :10250, and the legacy read-only HTTP :10255 without --cert):
+    pod lists and a refusal for exec/run, shaped like the real answers."""
+    class H(Base):
+        server_version = ''
+
+        def do_GET(self):
+            if self.path.startswith('/pods') or self.path.startswith('/runningpods'):
+                return self.reply(200, {'kind': 'PodList', 'apiVersion': 'v1', 'items': [
+                    {'metadata': {'name': 'legacy-admin-84b6d7c9f-q2n7s', 'namespace': 'shop'}}]})
+            if self.path.startswith('/healthz'):
+                return self.reply(200, 'ok', 'text/plain')
+            return self.reply(404, '404 page not found', 'text/plain')
+
+        def do_POST(self):
+            self.body()
+            self.reply(403, 'Forbidden (user=system:anonymous, verb=create, resource=nodes, subresource=proxy)', 'text/plain')
+    serve(H, a.bind, a.port, (a.cert, a.key) if a.cert else None)
+
+
+def role_etcd(a):
+    """etcd's v3 JSON gateway (HTTP :2379): version and key-range reads."""
+    class H(Base):
+        server_version = ''
+
+        def do_GET(self):
+            if self.path.startswith('/version'):
+                return self.reply(200, {'etcdserver': '3.5.12', 'etcdcluster': '3.5.0'})
+            return self.reply(404, '404 page not found', 'text/plain')
+
+        def do_POST(self):
+            self.body()
+            if self.path.startswith('/v3/kv/range'):
+                kv = {'key': base64.b64encode(b'/registry/secrets/shop/db-credentials').decode(),
+                      'value': base64.b64encode(b'k8s\x00lab-not-secret').decode()}
+                return self.reply(200, {'header': {'cluster_id': '1', 'revision': '42'}, 'kvs': [kv], 'count': '1'})
+            self.reply(404, '404 page not found', 'text/plain')
+    serve(H, a.bind, a.port)
+
+
+def role_dockerd(a):
+    """A Docker Engine API exposed on TCP :2375 without TLS (a classic misconfiguration)."""
+    class H(Base):
+        server_version = 'Docker/24.0.7 (linux)'
+
+        def do_GET(self):
+            if '/containers/json' in self.path:
+                return self.reply(200, [{'Id': 'a1b2c3', 'Image': 'nginx:1.25', 'State': 'running'}])
+            if self.path.endswith('/version') or self.path == '/version':
+                return self.reply(200, {'Version': '24.0.7', 'ApiVersion': '1.43'})
+            return self.reply(404, {'message': 'page not found'})
+
+        def do_POST(self):
+            self.body()
+            if '/containers/create' in self.path:
+                return self.reply(201, {'Id': 'd4e5f6', 'Warnings': []})
+            self.reply(204, '')
+    serve(H, a.bind, a.port)
+
+
 ROLES = {'frontend': role_frontend, 'sidecar': role_sidecar, 'cart': role_cart, 'legacy': role_legacy,
          'metadata': role_metadata, 'kubeapi': role_kubeapi, 'web': role_web, 'exporter': role_exporter,
-         'pool': role_stratum_pool, 'miner': role_miner, 'tracker': role_tracker}
+         'pool': role_stratum_pool, 'miner': role_miner, 'tracker': role_tracker,
+         'kubelet': role_kubelet, 'etcd': role_etcd, 'dockerd': role_dockerd}
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser()

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Endpoint {
-  kind: 'pod' | 'external' | 'range';
+  kind: 'pod' | 'external' | 'range' | 'node';
   ip?: string; clusterIP?: string; cidr?: string;
   namespace?: string; pod?: string; node?: string; domain?: string; service?: string;
 }
