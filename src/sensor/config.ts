@@ -15,6 +15,10 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { HarrierError } from '../errors.js';
 import type { AppLayerSettings } from '../applayer/registry.js';
+import { defaultK8sSettings, parseK8sConfig, type K8sSettings } from '../k8s/config.js';
+import { defaultIntelConfig, parseIntelConfig, type IntelConfig } from '../detect/intel/config.js';
+import { defaultBehaviourConfig, parseBehaviourConfig, type BehaviourConfig } from '../detect/behaviour/config.js';
+import { defaultRulesUpdateConfig, parseRulesUpdateConfig, type RulesUpdateConfig } from '../detect/rules/update.js';
 
 export type OverlapPolicy = 'first' | 'last' | 'linux' | 'bsd' | 'windows';
 
@@ -40,6 +44,14 @@ export interface HarrierConfig {
   vars: { addressGroups: Record<string, string>; portGroups: Record<string, string> };
   /** Name of this cluster in `k8s.cluster`. */
   cluster: string;
+  /** The `k8s:` block: live identity and responder context (src/k8s/config.ts). */
+  k8s: K8sSettings;
+  /** Threat intelligence: feeds, compiled store, allow-lists, update settings (src/detect/intel/config.ts). */
+  intel: IntelConfig;
+  /** The `behaviour:` block: behaviour detectors, thresholds, mutes, dedupe (src/detect/behaviour/config.ts). */
+  behaviour: BehaviourConfig;
+  /** `rules:` sources, folder and limits of `harrier rules update` (src/detect/rules/update.ts). */
+  rulesUpdate: RulesUpdateConfig;
   warnings: string[];
 }
 
@@ -102,6 +114,12 @@ export function defaultConfig(): HarrierConfig {
         MODBUS_SERVER: '$HOME_NET',
         ENIP_CLIENT: '$HOME_NET',
         ENIP_SERVER: '$HOME_NET',
+        // Harrier's rule pack (rules/harrier-k8s.rules): the `kubernetes` service's
+        // ClusterIP as kubeadm (10.96.0.1) and EKS (10.100.0.1, 172.20.0.1) allot it;
+        // set it to the cluster's own service IP and API server addresses.
+        K8S_API_SERVERS: '[10.96.0.1,10.100.0.1,172.20.0.1]',
+        // Cloud instance metadata: AWS/GCP/Azure/OpenStack, AWS IPv6, ECS task metadata, Alibaba.
+        METADATA_SERVERS: '[169.254.169.254,fd00:ec2::254,169.254.170.2,100.100.100.200]',
       },
       portGroups: {
         HTTP_PORTS: '[80,8080,8000,8443,3000,5000,9090]',
@@ -118,6 +136,10 @@ export function defaultConfig(): HarrierConfig {
       },
     },
     cluster: 'default',
+    k8s: defaultK8sSettings(),
+    intel: defaultIntelConfig(),
+    behaviour: defaultBehaviourConfig(),
+    rulesUpdate: defaultRulesUpdateConfig(),
     warnings: [],
   };
 }
@@ -176,7 +198,7 @@ function strMap(v: unknown, key: string): Record<string, string> {
   return out;
 }
 
-const KNOWN_TOP = new Set(['decoder', 'defrag', 'flow', 'flow-timeouts', 'stream', 'outputs', 'eve', 'vars', 'cluster', 'app-layer', '%YAML']);
+const KNOWN_TOP = new Set(['decoder', 'defrag', 'flow', 'flow-timeouts', 'stream', 'outputs', 'eve', 'vars', 'cluster', 'app-layer', 'intel', 'k8s', 'behaviour', 'rules', '%YAML']);
 
 /** Apply a parsed YAML document on top of the defaults. */
 export function applyConfig(doc: unknown, base = defaultConfig()): HarrierConfig {
@@ -255,6 +277,13 @@ export function applyConfig(doc: unknown, base = defaultConfig()): HarrierConfig
     if (typeof root.cluster !== 'string' || root.cluster === '') throw new HarrierError('HARRIER_ERR_CONFIG', 'config: cluster must be a non-empty string');
     cfg.cluster = root.cluster;
   }
+  if ('k8s' in root) {
+    cfg.k8s = parseK8sConfig(root.k8s, cfg.warnings);
+    if (cfg.k8s.cluster !== null) cfg.cluster = cfg.k8s.cluster;
+  }
+  if ('intel' in root) cfg.intel = parseIntelConfig(root.intel, cfg.warnings);
+  if ('behaviour' in root) cfg.behaviour = parseBehaviourConfig(root.behaviour, cfg.warnings, cfg.behaviour);
+  if ('rules' in root) cfg.rulesUpdate = parseRulesUpdateConfig(root.rules, parseSize);
   return cfg;
 }
 

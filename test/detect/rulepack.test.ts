@@ -54,10 +54,14 @@ function analyze(capture: string): Record<string, unknown>[] {
     const r = spawnSync(process.execPath, [
       join(REPO_ROOT, 'bin', 'harrier.js'), 'analyze', join(REPO_ROOT, 'examples', capture, `${capture}.pcap`),
       '--rules', join(REPO_ROOT, 'rules', 'harrier-k8s.rules'), '--k8s', join(REPO_ROOT, 'examples', capture, 'snapshot'),
-      '--eve', eve, '--no-pcap', '--quiet',
+      '--config', join(REPO_ROOT, 'lab', 'harrier.yaml'), '--eve', eve, '--no-pcap', '--quiet',
     ], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, `harrier analyze failed: ${r.stderr}`);
-    return readFileSync(eve, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((x) => x.event_type === 'alert');
+    // Only the pack's alerts: behaviour and intel detectors raise theirs under other gids.
+    return readFileSync(eve, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((x) => {
+      const al = x.alert as { gid?: number; signature_id?: number } | undefined;
+      return x.event_type === 'alert' && al?.gid === 1 && (al.signature_id ?? 0) >= 9100000 && (al.signature_id ?? 0) <= 9100999;
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
