@@ -19,6 +19,9 @@ export const ERROR_CODES = {
   HARRIER_ERR_K8S_SNAPSHOT: 'a Kubernetes snapshot path is unreadable or a snapshot file is not JSON',
   HARRIER_ERR_K8S_KUBECONFIG: 'a kubeconfig file is unreadable or invalid, or names no current cluster with a server',
   HARRIER_ERR_RULE_PARSE: 'a rule could not be parsed or uses something Harrier cannot evaluate (message gives the reason)',
+  HARRIER_ERR_BEHAVIOUR_STATE: 'the behaviour baseline state file is not JSON, not a Harrier baseline file, of a newer version, or learned with another bucket size',
+  HARRIER_ERR_RULES_UPDATE: 'a rule update failed (download, size limit, unpacking, or the new set does not load); the current rule set is kept',
+  HARRIER_ERR_INTEL_UPDATE: 'an intel update could compile no feed at all (every download failed or was refused and no earlier copy exists); the current store is kept',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

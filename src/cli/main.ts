@@ -10,6 +10,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { HarrierError } from '../errors.js';
 import { analyzeCommand } from './analyze.js';
+import { registerIntelCommands } from './intel.js';
+import { registerRulesCheck } from './rules.js';
+import { registerRulesUpdate } from './rules-update.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -40,10 +43,22 @@ export function buildProgram(): Command {
     .option('--config <file>', 'configuration file (YAML; accepts Suricata vars/flow-timeouts blocks)')
     .option('--stats <file>', 'write every counter (Suricata-named and Harrier-only) as one JSON object to FILE')
     .option('--k8s <path...>', 'Kubernetes snapshots (kubectl get -o json List files, folders, or folders of timestamped snapshots) naming the workloads on every record', collect, [])
+    .option('--intel <path...>', 'threat-intel feed files, folders of feeds, or compiled stores (default: the config\'s intel.store)', collect, [])
+    .option('--kubeconfig [file]', 'live Kubernetes identity: list/watch the API server of this kubeconfig (alone: KUBECONFIG, ~/.kube/config or the in-cluster service account)')
+    .option('--rules <path...>', 'rule files or folders (Suricata rule language; variables from the config\'s vars:)', collect, [])
+    .option('--pcap-dir <dir>', 'write a pcap of each alerted flow into DIR (default: pcap/ beside a file --eve)')
+    .option('--no-pcap', 'write no alert pcaps')
+    .option('--no-behaviour', 'run no behaviour detectors (scans, floods, brute force, tunnels, beacons, p2p, mining, exfiltration, baselines)')
     .addOption(new Option('--quiet', 'print no summary'))
-    .action(async (captures: string[], opts: { eve?: string; config?: string; stats?: string; quiet?: boolean; k8s?: string[] }) => {
+    .action(async (captures: string[], opts: { eve?: string; config?: string; stats?: string; quiet?: boolean; k8s?: string[]; intel?: string[]; kubeconfig?: string | boolean; rules?: string[]; pcapDir?: string; pcap?: boolean; behaviour?: boolean }) => {
       await analyzeCommand(captures, opts);
     });
+  registerIntelCommands(program);
+
+  // `harrier rules …` (find-or-create, shared with `rules update`): `check` is in src/cli/rules.ts.
+  const rules = registerRulesCheck(program);
+  // `rules update`: src/cli/rules-update.ts.
+  registerRulesUpdate(rules);
   return program;
 }
 

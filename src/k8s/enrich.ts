@@ -12,6 +12,7 @@
  * external identity are allocated.
  */
 import { EXTERNAL, type ExternalIdentity, type Identity, type IdentityIndex } from './identity-index.js';
+import type { FlowContext } from './flow-context.js';
 
 export interface K8sBlock {
   readonly cluster: string;
@@ -26,7 +27,14 @@ export interface K8sEnricherOptions {
   resolveDomain?(clientIp: string, serverIp: string, tsSec: number): string | undefined;
   /** Cached 4-tuples (default 8192; the cache is cleared when full). */
   readonly cacheSize?: number;
+  /** Per-flow responder context by EVE flow_id (original client IP, SNI/Host domain): see flow-context.ts. */
+  flowContext?(flowId: number): FlowContext | undefined;
+  /** More counters to report with the enricher's (the live watcher's). */
+  extraCounters?(): Record<string, number>;
 }
+
+/** An identity with the original client behind trusted proxies (`original_ip`); only the `k8s` block holds Harrier's fields. */
+export type WithOriginal = Identity & { readonly original_ip: string };
 
 const CACHE_SPAN_SEC = 120;
 
@@ -50,7 +58,9 @@ export class K8sEnricher {
     this.cacheSize = Math.max(1, opts.cacheSize ?? 8192);
   }
 
-  block(srcIp: string, srcPort: number, destIp: string, destPort: number, tsSec: number): K8sBlock {
+  block(srcIp: string, srcPort: number, destIp: string, destPort: number, tsSec: number, flowId = -1): K8sBlock {
+    const ctx = flowId >= 0 && this.opts.flowContext ? this.opts.flowContext(flowId) : undefined;
+    if (ctx !== undefined) return this.withContext(this.block(srcIp, srcPort, destIp, destPort, tsSec), ctx, srcIp, destIp);
     const key = `${srcIp} ${srcPort} ${destIp} ${destPort}`;
     const c = this.cache.get(key);
     if (c && c.gen === this.index.generation && Math.abs(tsSec - c.ts) <= CACHE_SPAN_SEC) {
@@ -69,6 +79,26 @@ export class K8sEnricher {
     return block;
   }
 
+  /**
+   * The block with a flow's responder context: `original_ip` on the side that
+   * is the flow's client; the SNI/Host name as `domain` of an external server
+   * the DNS answer table did not name (DNS first: it is what the pod resolved).
+   */
+  private withContext(b: K8sBlock, ctx: FlowContext, srcIp: string, destIp: string): K8sBlock {
+    let src = b.src;
+    let dest = b.dest;
+    const clientIsSrc = ctx.peer === srcIp || ctx.peer !== destIp;
+    if (ctx.originalIp !== undefined) {
+      if (clientIsSrc) src = { ...src, original_ip: ctx.originalIp } as WithOriginal;
+      else dest = { ...dest, original_ip: ctx.originalIp } as WithOriginal;
+    }
+    if (ctx.domain !== undefined) {
+      if (clientIsSrc && dest.kind === 'external' && dest.domain === undefined) dest = this.external(ctx.domain);
+      else if (!clientIsSrc && src.kind === 'external' && src.domain === undefined) src = this.external(ctx.domain);
+    }
+    return src === b.src && dest === b.dest ? b : { cluster: b.cluster, src, dest };
+  }
+
   /** Harrier-only counters (`--stats`): index size, memory estimate, problems, cache use. */
   counters(): Record<string, number> {
     const st = this.index.stats();
@@ -80,10 +110,13 @@ export class K8sEnricher {
       'harrier.k8s.nodes': st.nodes,
       'harrier.k8s.addresses': st.addresses,
       'harrier.k8s.evicted': st.evicted,
+      'harrier.k8s.intervals_dropped': st.intervalsDropped,
+      'harrier.k8s.pruned': st.pruned,
       'harrier.k8s.approx_bytes': st.approxBytes,
       'harrier.k8s.problems': problems,
       'harrier.k8s.cache_hits': this.hits,
       'harrier.k8s.cache_misses': this.misses,
+      ...(this.opts.extraCounters ? this.opts.extraCounters() : {}),
     };
   }
 
@@ -140,5 +173,6 @@ export function enrichRecord(enricher: K8sEnricher, rec: Record<string, unknown>
   if (!Number.isFinite(ts)) return;
   const sp = typeof rec.src_port === 'number' ? rec.src_port : -1;
   const dp = typeof rec.dest_port === 'number' ? rec.dest_port : -1;
-  rec.k8s = enricher.block(srcIp, sp, destIp, dp, ts);
+  const flowId = typeof rec.flow_id === 'number' ? rec.flow_id : -1;
+  rec.k8s = enricher.block(srcIp, sp, destIp, dp, ts, flowId);
 }

@@ -74,6 +74,7 @@ export class FlowPcapRecorder {
     headTruncated: 0,
     poolExhausted: 0,
     linkTypeSkipped: 0,
+    reassembledSkipped: 0,
     files: 0,
     filesRefused: 0,
     fileErrors: 0,
@@ -103,6 +104,11 @@ export class FlowPcapRecorder {
 
   /** Every packet of a flow, in order: kept in the head, or appended to the flow's open file. */
   record(flow: Flow, pkt: Packet): void {
+    // A defragmented datagram is not a frame (data is the rebuilt IP packet, frameOff/capLen no longer describe it).
+    if (pkt.reassembled) {
+      this.c.reassembledSkipped++;
+      return;
+    }
     const r = this.state(flow);
     if (r.linkType < 0) r.linkType = pkt.linkType;
     else if (r.linkType !== pkt.linkType) {
@@ -255,6 +261,7 @@ export class FlowPcapRecorder {
       'harrier.alert_pcap.head_truncated': c.headTruncated,
       'harrier.alert_pcap.pool_exhausted': c.poolExhausted,
       'harrier.alert_pcap.linktype_skipped': c.linkTypeSkipped,
+      'harrier.alert_pcap.reassembled_skipped': c.reassembledSkipped,
       'harrier.alert_pcap.files': c.files,
       'harrier.alert_pcap.files_refused': c.filesRefused,
       'harrier.alert_pcap.file_errors': c.fileErrors,

@@ -330,25 +330,48 @@ test('limits: oversized head abandons the flow, header count is capped, pending 
   assert.equal(queue.events.filter((e) => e === 'http.too_many_pending_transactions').length, 3);
 });
 
-test('TCP gaps: inside a body the parser skips on; inside headers it gives up', () => {
+test('TCP gaps: inside a body the parser skips on; inside headers only that direction stops (Suricata)', () => {
   const decl = httpParser;
-  const txs: number[] = [];
+  const txs: { id: number; status: number; uri: string }[] = [];
   const events: string[] = [];
   const ab: string[] = [];
-  const st = decl.create({ tx: (t) => txs.push(t.txId), event: (e) => events.push(e), abandon: (w) => ab.push(w) });
+  const st = decl.create({ tx: (t) => txs.push({ id: t.txId, status: t.status, uri: t.uriRaw.toString('latin1') }), event: (e) => events.push(e), abandon: (w) => ab.push(w) });
   const feed = (dir: 0 | 1, str: string): void => { const b = Buffer.from(str, 'latin1'); decl.parse(st, dir, b, 0, b.length, 0); };
   feed(0, 'GET / HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n');
   feed(1, 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc');
   decl.gap!(st, 1, 90);
   feed(1, 'defghij');
-  assert.deepEqual(txs, [0]);
+  assert.deepEqual(txs.map((t) => t.id), [0]);
+  assert.equal(txs[0]!.status, 200);
   feed(1, 'HTTP/1.1 200 OK\r\nCont');
   decl.gap!(st, 1, 10);
   assert.deepEqual(events, ['http.gap_in_headers']);
+  assert.equal(ab.length, 0, 'the request side goes on');
+  assert.deepEqual(txs.map((t) => t.id), [0, 1], 'the waiting transaction is reported without a response');
+  assert.equal(txs[1]!.status, -1);
+  // later requests (pipelined or keep-alive) are still parsed and reported at once
+  feed(0, 'GET /3 HTTP/1.1\r\nHost: h\r\n\r\n');
+  feed(1, 'HTTP/1.1 404 Not Found\r\n\r\n');
+  assert.deepEqual(txs.map((t) => [t.id, t.uri, t.status]), [[0, '/', 200], [1, '/2', -1], [2, '/3', -1]], 'the stopped response side is not read again');
+  // a gap the request side cannot skip as well: nothing is left to parse
+  feed(0, 'GET /4 HT');
+  decl.gap!(st, 0, 5);
   assert.equal(ab.length, 1);
-  assert.deepEqual(txs, [0, 1], 'the open transaction is flushed before giving up');
-  feed(0, 'GET /3 HTTP/1.1\r\n\r\n');
-  assert.deepEqual(txs, [0, 1], 'nothing parsed after abandoning');
+  feed(0, 'GET /5 HTTP/1.1\r\n\r\n');
+  assert.equal(txs.length, 3);
+  decl.end!(st);
+  assert.equal(txs.length, 3);
+});
+
+test('TCP gap in the response stream while an Upgrade request waits: the held bytes are parsed as HTTP', () => {
+  const r: string[] = [];
+  const st = httpParser.create({ tx: (t) => r.push(t.uriRaw.toString('latin1')), event: () => {}, abandon: () => {} });
+  const feed = (dir: 0 | 1, str: string): void => { const b = Buffer.from(str, 'latin1'); httpParser.parse(st, dir, b, 0, b.length, 0); };
+  feed(0, 'GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n');
+  assert.deepEqual(r, []);
+  feed(1, 'HTTP/1.1 1');
+  httpParser.gap!(st, 1, 100);
+  assert.deepEqual(r, ['/ws', '/next']);
 });
 
 const SCHEMA = 'eve-schema/suricata-7.0.4.schema.json';

@@ -47,6 +47,10 @@ test('every intel list under ../shared/data/intel loads', { skip: skipWithoutSha
   for (const r of reports.filter((x) => x.feed.startsWith('urlhaus/') && /hosts|rpz|bind|unbound|dnsmasq|agh/.test(x.feed))) {
     assert.ok(r.counts.domain + r.counts.ipv4 > 500 && r.malformed === 0, show(r));
   }
+  // urlhaus-filter mixes plain entries with `||host/path^$all` adblock rules: both kinds parse.
+  const uh = bySource.get('urlhaus')!;
+  const uhTotal = INDICATOR_KINDS.reduce((n, k) => n + uh.counts[k], 0);
+  assert.ok(uh.malformed < uhTotal * 0.01, `urlhaus malformed ${uh.malformed} of ${uhTotal}`);
   for (const r of reports.filter((x) => x.feed.startsWith('blocklistproject/') || x.feed.startsWith('coinblockerlists/'))) {
     assert.ok(r.malformed <= 2, show(r));
   }

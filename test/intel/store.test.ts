@@ -168,3 +168,74 @@ test('allow-list: IPs, CIDRs, domains with subdomains; invalid entries reported'
   assert.ok(a.allowsIPv6(v6('2001:db8::5'), 0));
   assert.ok(!Allowlist.empty().allowsIPv4(ip('10.0.0.1')));
 });
+
+test('domains: parent-suffix markers stop the walk early without losing a match (random nested names vs brute force)', () => {
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const labels = ['a', 'b', 'c', 'dd', 'x-y'];
+  const name = (depth: number): string => [...Array.from({ length: depth }, () => labels[rnd(labels.length)]), rnd(2) ? 'test' : 'example'].join('.');
+  for (let round = 0; round < 20; round++) {
+    const listed = new Set<string>();
+    for (let i = 0; i < 30; i++) listed.add(name(1 + rnd(4)));
+    const b = new IntelStoreBuilder();
+    for (const d of listed) b.add('f', 'c2', { kind: 'domain', value: d, port: 0, confidence: -1, category: null, tag: null });
+    const s = b.build();
+    assert.equal(s.counts().domains, listed.size, 'markers are not counted as entries');
+    for (let q = 0; q < 300; q++) {
+      const query = name(1 + rnd(6));
+      // Brute force: the longest listed suffix at a label boundary.
+      let want: string | null = null;
+      for (let i = 0; i < query.length; i++) {
+        if (i === 0 || query[i - 1] === '.') {
+          const suf = query.slice(i);
+          if (listed.has(suf)) {
+            want = suf;
+            break;
+          }
+        }
+      }
+      const e = s.lookupDomainEntry(query.toUpperCase());
+      assert.equal(e < 0 ? null : s.domainEntryName(e), want, query);
+      const bytes = Buffer.from(query + '.');
+      const eb = s.lookupDomainEntryBytes(bytes, 0, bytes.length);
+      assert.equal(eb, e);
+    }
+  }
+});
+
+test('IPv4 bucket index sized by range count: 200k addresses (a /18 index) answer exactly', () => {
+  let seed = 777;
+  const rnd = (): number => {
+    seed ^= seed << 13;
+    seed >>>= 0;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>>= 0);
+  };
+  const listed = new Set<number>();
+  const b = new IntelStoreBuilder();
+  const ind = { kind: 'ipv4' as const, value: '', port: 0, confidence: -1, category: null, tag: null };
+  while (listed.size < 200_000) {
+    const v = rnd();
+    listed.add(v);
+    ind.value = `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+    b.add('f', 'c2', ind);
+  }
+  const s = b.build();
+  assert.equal(s.p.v4.blockShift, 32 - 18);
+  for (const v of listed) assert.ok(s.lookupIPv4(v) >= 0);
+  for (let i = 0; i < 200_000; i++) {
+    const v = rnd();
+    assert.equal(s.lookupIPv4(v) >= 0, listed.has(v));
+    // Neighbours of listed addresses are the interesting misses.
+    if (i < 50_000) {
+      const n = ([...[v]][0] ^ 1) >>> 0;
+      assert.equal(s.lookupIPv4(n) >= 0, listed.has(n));
+    }
+  }
+  assert.equal(s.lookupIPv4(0) >= 0, listed.has(0));
+  assert.equal(s.lookupIPv4(0xffffffff) >= 0, listed.has(0xffffffff));
+});

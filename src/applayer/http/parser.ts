@@ -231,9 +231,45 @@ export class HttpState {
       default:
         break;
     }
-    // the gap hides framing: nothing can be trusted after it
+    // The gap hides this direction's framing, and only this direction's:
+    // stop reading it and go on with the other. Suricata does the same
+    // (suricata-verify http-gap-beyond-body: after a gap it cannot skip, the
+    // response side stops and later requests are still logged).
     this.ctx.event(E.gapInHeaders);
-    this.giveUp('http: gap inside message framing');
+    d.consumed += len;
+    this.stopDirection(dir);
+  }
+
+  /**
+   * Framing lost in `dir` (a gap it cannot skip): the transaction it was
+   * reading is closed as it is and the direction reads nothing more. With the
+   * response side stopped, transactions are reported without waiting for a
+   * response; with both sides stopped the parser gives up.
+   */
+  private stopDirection(dir: Direction): void {
+    const d = this.dirs[dir];
+    if (d.st === St.HOLD) {
+      this.held = [];
+      this.heldLen = 0;
+      this.holdTx = null;
+    }
+    const tx = d.tx;
+    if (tx !== null) {
+      this.finishBody(d, dir);
+      if (dir === 0) tx.requestComplete = true;
+      else tx.responseComplete = true;
+    }
+    d.tx = null;
+    d.remaining = 0;
+    d.resetHead();
+    d.st = St.DEAD;
+    if (this.dirs[dir === 0 ? 1 : 0].st === St.DEAD) {
+      this.giveUp('http: gap inside message framing');
+      return;
+    }
+    // no response will come to decide a held Upgrade/CONNECT: parse the held bytes as HTTP
+    if (dir === 1 && this.dirs[0].st === St.HOLD) this.release();
+    this.flush();
   }
 
   end(): void {
@@ -696,7 +732,7 @@ export class HttpState {
       if (dir === 0) {
         tx.requestComplete = true;
         // wait for the response before reading more: it may switch protocols
-        if (p >= 0 && !this.ended && (tx.methodIs(CONNECT) || tx.requestHeader('upgrade') !== null) && !tx.hasResponse) {
+        if (p >= 0 && !this.ended && this.dirs[1].st !== St.DEAD && (tx.methodIs(CONNECT) || tx.requestHeader('upgrade') !== null) && !tx.hasResponse) {
           d.st = St.HOLD;
           this.holdTx = tx;
         }
@@ -751,7 +787,9 @@ export class HttpState {
 
   private flush(): void {
     const q = this.pending;
-    while (q.length > 0 && q[0]!.requestComplete && q[0]!.responseComplete) this.ctx.tx(q.shift()!);
+    // with the response side stopped (gap), no response will complete a transaction
+    const noResponses = this.dirs[1].st === St.DEAD;
+    while (q.length > 0 && q[0]!.requestComplete && (q[0]!.responseComplete || noResponses)) this.ctx.tx(q.shift()!);
   }
 
   private flushAll(): void {

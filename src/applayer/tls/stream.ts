@@ -498,6 +498,7 @@ export function emit(st: TlsState): void {
     cipher: st.cipher,
     sessionResumed: st.sessionResumed,
     serverCert: certOrEvent(st, st.serverCertDer),
+    serverCertDer: st.serverCertDer,
     serverChainLength: st.serverChainLength,
     clientCert: certOrEvent(st, st.clientCertDer),
     records: [st.dirs[0].records, st.dirs[1].records],

@@ -44,6 +44,8 @@ export interface TlsTxData {
   /** Number of certificates in the server's chain (0 if none seen). */
   readonly serverChainLength: number;
   readonly clientCert: CertInfo | null;
+  /** DER of the server's leaf certificate (the signature engine's `tls.certs` buffer), null if none. */
+  readonly serverCertDer?: Buffer | null;
   /** Records seen per direction [toServer, toClient] when the transaction was completed. */
   readonly records: readonly [number, number];
 }

@@ -11,7 +11,8 @@
  * detector's sid and signature, and `alert.metadata` holding
  * `harrier_detector`, `harrier_subject`, `harrier_explanation`,
  * `harrier_observed`, `harrier_baseline`, `harrier_unit`, `harrier_score`,
- * `harrier_count` (arrays of strings, as Suricata writes metadata; the
+ * `harrier_count`, and `harrier_namespace`/`harrier_workload` when the
+ * subject is a Kubernetes workload (arrays of strings, as Suricata writes metadata; the
  * schema leaves metadata open). Chosen over `event_type: anomaly` because
  * Suricata's anomaly object is closed (type/event/layer only) and every
  * SIEM rule written for EVE already routes alerts.
@@ -19,7 +20,8 @@
  * Deduplication: the first finding of an incident (same detector and
  * subject) is raised at once, so responders are not kept waiting; repeats
  * inside the window are folded into it and counted; when the window closes
- * with repeats, one follow-up alert carries the total (`harrier_count`) and
+ * with repeats, one follow-up alert carries the total (`harrier_count`),
+ * the latest finding's observed value and explanation, and
  * `harrier_update: ["true"]`. One incident is therefore one alert, or two
  * when it went on.
  */
@@ -39,6 +41,10 @@ export interface Finding {
   severity: number;
   /** Who it is about, the dedupe key with the detector: a workload key, an IP, `src->dst`. */
   subject: string;
+  /** Kubernetes namespace of the subject when known (mutes and overrides match on it; `harrier_namespace`). */
+  namespace?: string;
+  /** Workload name (Deployment, StatefulSet, … or the bare pod) when known (`harrier_workload`). */
+  workload?: string;
   /** One line for a human: `cart: HTTP 5xx 37/min, baseline 0.4/min`. */
   explanation: string;
   observed?: number | string;
@@ -62,6 +68,8 @@ export interface ReporterOptions {
 
 interface Incident {
   first: Finding;
+  /** The latest finding folded in: the update alert carries its observed value and explanation. */
+  last: Finding;
   count: number;
   openedAt: number;
   lastSec: number;
@@ -78,6 +86,8 @@ function metaOf(f: Finding, count: number, update: boolean): Record<string, stri
   if (f.observed !== undefined) m.harrier_observed = [String(f.observed)];
   if (f.baseline !== undefined) m.harrier_baseline = [String(f.baseline)];
   if (f.unit !== undefined) m.harrier_unit = [f.unit];
+  if (f.namespace !== undefined) m.harrier_namespace = [f.namespace];
+  if (f.workload !== undefined) m.harrier_workload = [f.workload];
   if (f.score !== undefined) m.harrier_score = [f.score.toFixed(3)];
   if (update) m.harrier_update = ['true'];
   if (f.extra) for (const k of Object.keys(f.extra)) m[`harrier_${k}`] = [f.extra[k]];
@@ -109,6 +119,7 @@ export class BehaviourReporter {
     const inc = this.open.get(key);
     if (inc !== undefined && f.site.tsSec - inc.openedAt < this.window) {
       inc.count++;
+      inc.last = f;
       inc.lastSec = f.site.tsSec;
       inc.lastNsec = f.site.tsNsec;
       this.c.folded++;
@@ -120,7 +131,7 @@ export class BehaviourReporter {
       this.close(k, oldest);
       this.c.closedEarly++;
     }
-    this.open.set(key, { first: f, count: 1, openedAt: f.site.tsSec, lastSec: f.site.tsSec, lastNsec: f.site.tsNsec });
+    this.open.set(key, { first: f, last: f, count: 1, openedAt: f.site.tsSec, lastSec: f.site.tsSec, lastNsec: f.site.tsNsec });
     this.raise(f, 1, false, f.site.tsSec, f.site.tsNsec);
   }
 
@@ -141,7 +152,10 @@ export class BehaviourReporter {
     this.open.delete(key);
     if (inc.count > 1) {
       this.c.updates++;
-      this.raise(inc.first, inc.count, true, inc.lastSec, inc.lastNsec);
+      // The update speaks for the whole incident: ids and site of the first
+      // finding, the latest observed value and explanation, the total count.
+      const f = inc.last === inc.first ? inc.first : { ...inc.first, observed: inc.last.observed, explanation: inc.last.explanation, score: inc.last.score, extra: inc.last.extra };
+      this.raise(f, inc.count, true, inc.lastSec, inc.lastNsec);
     }
   }
 

@@ -10,7 +10,7 @@
 import { normalizeDomain, normalizeUrl, parseIPNet } from './normalize.js';
 import { sweepV4, sweepV6 } from './ranges.js';
 import { IntelStore } from './store.js';
-import { StringTable } from './string-table.js';
+import { MARKER, StringTable } from './string-table.js';
 import { HASH_KINDS, type HashKind, type Indicator, type IndicatorSink } from './types.js';
 
 const NO_TAG = 0xffffffff;
@@ -32,8 +32,12 @@ export class IntelStoreBuilder implements IndicatorSink {
   private tags = new Map<string, number>();
   private metaIdx = new Map<string, number>();
   private metaRows: number[] = []; // 5 numbers per row
-  /** IPv4 key = start * 64 + prefix (fits in 38 bits: exact in a double). */
-  private v4 = new Map<string | number, Metas>();
+  /**
+   * IPv4 key = start * 64 + prefix (fits in 38 bits: exact in a double),
+   * sharded by the address's top 4 bits: one V8 Map holds at most 2^24
+   * entries, and the issue's scale has 20M IPv4 indicators.
+   */
+  private v4: Array<Map<string | number, Metas>> = Array.from({ length: 16 }, () => new Map());
   private v6 = new Map<string | number, Metas>();
   private domains = new Map<string | number, Metas>();
   private urls = new Map<string | number, Metas>();
@@ -73,7 +77,7 @@ export class IntelStoreBuilder implements IndicatorSink {
         if (net.v6) {
           const w = net.words;
           addMeta(this.v6, `${w[0]},${w[1]},${w[2]},${w[3]},${net.prefix}`, meta());
-        } else addMeta(this.v4, net.words[0] * 64 + net.prefix, meta());
+        } else addMeta(this.v4[net.words[0] >>> 28], net.words[0] * 64 + net.prefix, meta());
         this.added++;
         return;
       }
@@ -128,7 +132,12 @@ export class IntelStoreBuilder implements IndicatorSink {
     };
 
     // IPv4: keys sort numerically as (start asc, prefix asc) = outer before inner.
-    const keys = Float64Array.from(this.v4.keys() as Iterable<number>).sort();
+    let n4 = 0;
+    for (const m of this.v4) n4 += m.size;
+    const keys = new Float64Array(n4);
+    let k4 = 0;
+    for (const m of this.v4) for (const k of m.keys()) keys[k4++] = k as number;
+    keys.sort();
     const starts = new Float64Array(keys.length);
     const prefixes = new Uint8Array(keys.length);
     const sets4 = new Uint32Array(keys.length);
@@ -136,7 +145,7 @@ export class IntelStoreBuilder implements IndicatorSink {
       const k = keys[i];
       prefixes[i] = k % 64;
       starts[i] = (k - prefixes[i]) / 64;
-      sets4[i] = setOf(this.v4.get(k)!);
+      sets4[i] = setOf(this.v4[starts[i] >>> 28].get(k)!);
     }
     const v4 = sweepV4(starts, prefixes, sets4);
 
@@ -161,7 +170,7 @@ export class IntelStoreBuilder implements IndicatorSink {
       }
       return StringTable.build(ks, ss, fold);
     };
-    const domains = table(this.domains, true);
+    const domains = domainTable(this.domains, setOf);
     const urls = table(this.urls, false);
     const hashes = {} as Record<HashKind, StringTable>;
     for (const k of HASH_KINDS) hashes[k] = table(this.hashes.get(k)!, true);
@@ -196,4 +205,30 @@ export class IntelStoreBuilder implements IndicatorSink {
       hashes,
     });
   }
+}
+
+/**
+ * The domain table: listed names plus a MARKER entry for every parent suffix
+ * (≥ 2 labels) that is not listed itself, so lookups stop at the first
+ * suffix that is neither (see string-table.ts).
+ */
+function domainTable(m: Map<string | number, Metas>, setOf: (v: Metas) => number): StringTable {
+  const ks: string[] = [];
+  const ss: number[] = [];
+  const markers = new Set<string>();
+  for (const [k, v] of m) {
+    const d = String(k);
+    ks.push(d);
+    ss.push(setOf(v));
+    for (let dot = d.indexOf('.'); dot >= 0; dot = d.indexOf('.', dot + 1)) {
+      const parent = d.slice(dot + 1);
+      if (parent.indexOf('.') < 0) break; // a bare TLD is never probed
+      if (!m.has(parent)) markers.add(parent);
+    }
+  }
+  for (const p of markers) {
+    ks.push(p);
+    ss.push(MARKER);
+  }
+  return StringTable.build(ks, ss, true);
 }

@@ -160,7 +160,8 @@ const UNRESERVED = /[A-Za-z0-9\-._~]/;
  */
 export function normalizeUrl(s: string): string | null {
   let u = s.trim();
-  if (u.length === 0 || /\s/.test(u)) return null;
+  // Characters RFC 3986 never allows unescaped (HTML fragments, quoted junk) make it no URL.
+  if (u.length === 0 || /[\s<>"{}|\\^`\x00-\x1f\x7f]/.test(u)) return null;
   const sch = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(u);
   if (sch) u = u.slice(sch[0].length);
   const hash = u.indexOf('#');
@@ -179,6 +180,7 @@ export function normalizeUrl(s: string): string | null {
     if (port !== 80 && port !== 443) host += `:${port}`;
   }
   if (host.endsWith('.')) host = host.slice(0, -1);
+  if (host !== '' && !/^(\[[0-9a-f:.]+\]|[a-z0-9_.\-\u0080-\uffff]+)(:\d+)?$/.test(host)) return null;
   if (!sch && host !== '' && !rest) return null; // bare host: that is a domain, not a URL
   if (rest === '' || rest[0] === '?') rest = '/' + rest;
   rest = rest.replace(/%([0-9a-fA-F]{2})/g, (_m, hx: string) => {
@@ -249,6 +251,7 @@ export function inferCategory(name: string): string | null {
     [/scan/, 'scanner'],
     [/c2|c&c|botnet|feodo|cnc|sslbl|ja3/, 'c2'],
     [/ransom/, 'ransomware'],
+    [/exfil/, 'exfiltration'],
     [/scam|fraud/, 'scam'],
     [/abuse|ipsum|spam/, 'abuse'],
     [/malware|trojan|rat\b|stealer|urlhaus|malicious/, 'malware'],

@@ -17,26 +17,36 @@ export interface V4Ranges {
   end: Uint32Array;
   set: Uint32Array;
   /**
-   * Optional: block[k] = index of the first range whose start is ≥ k << 16
-   * (65537 entries). Narrows the binary search to one /16: measured 3.1 M →
-   * 4.8–7.4 M lookups/s on 2.2M ranges (bench/intel.bench.ts; the spread is
-   * the shared machine's load). Derived at load, never stored on disk.
+   * Optional: block[k] = index of the first range whose start is ≥ k <<
+   * blockShift (2^(32−blockShift) + 1 entries). Narrows the binary search to
+   * one bucket. A /16 index measured 3.1 M → 4.8–7.4 M lookups/s on 2.2M
+   * ranges (bench/intel.bench.ts; the spread is the shared machine's load);
+   * at the issue's 20M ranges a /16 bucket still holds ~300 ranges (9 probes
+   * into an 80 MB array), so the bucket width now follows the range count:
+   * about one range per bucket, between /16 (256 KB of index) and /24 (64 MB,
+   * for ≥ 8M ranges). Derived at load, never stored on disk.
    */
   block?: Uint32Array;
+  blockShift?: number;
 }
 
-/** Computes V4Ranges.block (O(ranges), a few ms for millions). */
+/** Computes V4Ranges.block (O(ranges + buckets): tens of ms for millions). */
 export function indexV4(r: V4Ranges): void {
-  const block = new Uint32Array(65537);
   const st = r.start;
+  let bits = 16;
+  while (bits < 24 && 2 ** bits < st.length) bits++;
+  const shift = 32 - bits;
+  const buckets = 2 ** bits;
+  const block = new Uint32Array(buckets + 1);
   let i = 0;
-  for (let k = 0; k < 65536; k++) {
-    const lim = k * 65536;
+  for (let k = 0; k < buckets; k++) {
+    const lim = k * 2 ** shift;
     while (i < st.length && st[i] < lim) i++;
     block[k] = i;
   }
-  block[65536] = st.length;
+  block[buckets] = st.length;
   r.block = block;
+  r.blockShift = shift;
 }
 
 /**
@@ -92,8 +102,8 @@ export function lookupV4(r: V4Ranges, ip: number): number {
   if (hi < 0 || ip < st[0]) return -1;
   const block = r.block;
   if (block !== undefined) {
-    // Candidates: ranges starting inside ip's /16, or the last one before it.
-    const top = ip >>> 16;
+    // Candidates: ranges starting inside ip's bucket, or the last one before it.
+    const top = ip >>> r.blockShift!;
     lo = block[top] > 0 ? block[top] - 1 : 0;
     hi = block[top + 1] - 1;
   }
@@ -195,4 +205,30 @@ export function lookupV6(r: V6Ranges, b: Uint8Array, off: number): number {
     else hi = mid - 1;
   }
   return cmp6(r.end, lo, b, off) >= 0 ? r.set[lo] : -1;
+}
+
+/** lookupV6 for an address held as four big-endian words (Packet.src6, Flow.client6). */
+export function lookupV6Words(r: V6Ranges, w: Uint32Array): number {
+  const n = r.set.length;
+  if (n === 0) return -1;
+  const st = r.start;
+  // Largest index with start <= w (word-wise compare, most significant first).
+  let lo = 0;
+  let hi = n - 1;
+  if (cmpW(st, 0, w) > 0) return -1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (cmpW(st, mid, w) <= 0) lo = mid;
+    else hi = mid - 1;
+  }
+  return cmpW(r.end, lo, w) >= 0 ? r.set[lo] : -1;
+}
+
+function cmpW(a: Uint32Array, i: number, w: Uint32Array): number {
+  for (let k = 0; k < 4; k++) {
+    const x = a[4 * i + k];
+    const y = w[k];
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
 }

@@ -15,12 +15,13 @@
  */
 import { closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { HarrierError } from '../../errors.js';
-import { indexV4, lookupV4, lookupV6, type V4Ranges, type V6Ranges } from './ranges.js';
+import { indexV4, lookupV4, lookupV6, lookupV6Words, type V4Ranges, type V6Ranges } from './ranges.js';
 import { StringTable, type StringTableArrays } from './string-table.js';
 import { HASH_KINDS, type HashKind } from './types.js';
 
 export const INTEL_MAGIC = 'HRNTINTL';
-export const INTEL_VERSION = 1;
+/** 2: the domain table holds parent-suffix markers (string-table.ts); a v1 file would make lookups stop early. */
+export const INTEL_VERSION = 2;
 
 /** Metadata table: one row per distinct (feed, category, tag, confidence, port). */
 export interface MetaTable {
@@ -75,6 +76,32 @@ export class IntelStore {
   /** IPv6 address bytes b[off..off+16) (network order, e.g. straight from the packet). */
   lookupIPv6(b: Uint8Array, off: number): number {
     return lookupV6(this.p.v6, b, off);
+  }
+
+  /** IPv6 as four big-endian words (Packet.src6, Flow.server6). */
+  lookupIPv6Words(w: Uint32Array): number {
+    return lookupV6Words(this.p.v6, w);
+  }
+
+  /**
+   * Domain lookup returning the matched table entry (-1 if none): its set is
+   * `domainEntrySet(e)`, the listed name `domainEntryName(e)` — for alerts,
+   * which must say which listed name (`evil.com`) a query (`a.b.evil.com`) hit.
+   */
+  lookupDomainEntry(name: string): number {
+    return this.p.domains.suffixEntry(name);
+  }
+
+  lookupDomainEntryBytes(b: Uint8Array, start: number, end: number): number {
+    return this.p.domains.suffixEntryBytes(b, start, end);
+  }
+
+  domainEntrySet(e: number): number {
+    return this.p.domains.entrySet(e);
+  }
+
+  domainEntryName(e: number): string {
+    return this.p.domains.entryString(e);
   }
 
   /** Exact or parent-domain match (most specific entry wins); case-insensitive, trailing dot ignored. */
@@ -144,7 +171,7 @@ export class IntelStore {
     const c: Record<string, number> = {
       ipv4Ranges: this.p.v4.set.length,
       ipv6Ranges: this.p.v6.set.length,
-      domains: this.p.domains.size,
+      domains: this.p.domains.listed,
       urls: this.p.urls.size,
     };
     for (const k of HASH_KINDS) c[k] = this.p.hashes[k].size;

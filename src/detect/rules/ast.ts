@@ -180,6 +180,7 @@ export type NumString = 'hex' | 'dec' | 'oct' | null;
 
 export interface ByteTestOp {
   kind: 'byte_test';
+  /** 1..8 (1..23 with `string`); 0 only with `string`: the rest of the buffer from `offset` (front end note). */
   nbytes: number;
   /** `<`, `>`, `=`, `<=`, `>=`, `&`, `^`; `negated` for a leading `!`. */
   operator: '<' | '>' | '=' | '<=' | '>=' | '&' | '^';
@@ -269,9 +270,30 @@ export interface DatasetOp {
 /** Everything that runs on one buffer, in rule order. */
 export type BufferOp = ContentOp | PcreOp | ByteTestOp | ByteJumpOp | ByteExtractOp | ByteMathOp | IsDataAtOp | BsizeOp | Base64DecodeOp | DatasetOp;
 
+/**
+ * Transforms (`dotprefix`, `strip_whitespace`, …) written after a sticky
+ * buffer: they rewrite the buffer's bytes before its ops run. A program with
+ * transforms is a different buffer from the same name without them.
+ * (Added by the rule front end.)
+ */
+export type TransformName =
+  | 'dotprefix'
+  | 'strip_whitespace'
+  | 'compress_whitespace'
+  | 'to_lowercase'
+  | 'to_uppercase'
+  | 'to_md5'
+  | 'to_sha1'
+  | 'to_sha256'
+  | 'url_decode'
+  | 'header_lowercase'
+  | 'strip_pseudo_headers';
+
 export interface BufferProgram {
   buffer: BufferName;
   ops: BufferOp[];
+  /** Transforms applied to the buffer, in order, before `ops` run; absent or empty: none. */
+  transforms?: TransformName[];
 }
 
 /** Checks on packet header fields and other per-packet/per-flow facts (no buffer). */
@@ -310,6 +332,12 @@ export type PacketCheck =
   | { kind: 'tls_cert_valid' }
   | { kind: 'tls_store' }
   | { kind: 'icmpv6_mtu'; cmp: IntCompare }
+  /** `app-layer-event:[!]<proto>.<event>` (e.g. `http.request_field_too_long`): the flow/transaction has raised that app-layer event. (Added by the rule front end.) */
+  | { kind: 'app_layer_event'; event: string; negated: boolean }
+  /** `decode-event:<layer>.<event>` (e.g. `ipv4.pkt_too_small`, Suricata's `decoder.` prefix omitted): the decoder flagged this packet. (Added by the rule front end.) */
+  | { kind: 'decode_event'; event: string }
+  /** `stream-event:<event>` (e.g. `3whs_synack_in_wrong_direction`, Suricata's `stream.` prefix omitted): the TCP stream engine flagged this packet. (Added by the rule front end.) */
+  | { kind: 'stream_event'; event: string }
   /** A keyword the engine does not evaluate but which does not change what the rule matches (logged once). */
   | { kind: 'ignored'; keyword: string };
 

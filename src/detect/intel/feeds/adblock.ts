@@ -23,13 +23,18 @@ export const adblockFormat: FeedFormat = {
         return ctx.ignore();
       }
       if (!s.startsWith('||')) return ctx.malformed(line);
-      let body = s.slice(2);
-      const dollar = body.indexOf('$');
-      if (dollar >= 0) body = body.slice(0, dollar);
-      if (body.endsWith('^')) body = body.slice(0, -1);
-      if (body.endsWith('|')) body = body.slice(0, -1);
-      if (body.includes('*') || body.includes('^')) return ctx.malformed(line);
-      if (!ctx.token(body)) ctx.malformed(line);
+      if (!adblockRule(s, ctx)) ctx.malformed(line);
     });
   },
 };
+
+/** One `||…` blocking rule (also met inside plain lists, e.g. urlhaus-filter): true when an entry was emitted. */
+export function adblockRule(s: string, ctx: FeedContext): boolean {
+  let body = s.slice(2);
+  const dollar = body.indexOf('$');
+  if (dollar >= 0) body = body.slice(0, dollar);
+  if (body.endsWith('^')) body = body.slice(0, -1);
+  if (body.endsWith('|')) body = body.slice(0, -1);
+  if (body.includes('*') || body.includes('^')) return false;
+  return ctx.token(body);
+}

@@ -1,8 +1,10 @@
 /**
  * Plain lists: one indicator per line — IPv4/IPv6 address or CIDR, `ip:port`,
  * domain or `*.domain`, URL, hex digest — with `#`/`;` comments, whole-line or
- * trailing. Also covers the urlhaus "domains"/"wildcard"/dnscrypt lists.
+ * trailing. Also covers the urlhaus "domains"/"wildcard"/dnscrypt lists, and
+ * `||host/path^$opts` adblock rules mixed into a plain list (urlhaus-filter).
  */
+import { adblockRule } from './adblock.js';
 import { FeedContext, forEachLine, stripComment } from './context.js';
 import type { FeedFormat } from './format.js';
 
@@ -16,7 +18,8 @@ export const plainFormat: FeedFormat = {
     forEachLine(text, ctx, (line) => {
       const s = stripComment(line);
       if (s === '') return ctx.ignore();
-      if (!ctx.token(s)) ctx.malformed(line);
+      // Lists that mix plain entries with adblock rules (urlhaus-filter: `||host/path^$all`).
+      if (s.startsWith('||') ? !adblockRule(s, ctx) : !ctx.token(s)) ctx.malformed(line);
     });
   },
 };

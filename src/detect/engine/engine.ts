@@ -1,0 +1,669 @@
+/**
+ * The signature engine: a Detector that runs a compiled rule set at
+ * Suricata's inspection points.
+ *
+ * - `packet`: every decoded packet, against the packet group of its
+ *   protocol/direction/port: header checks and `pkt_data` on the payload.
+ * - `stream`: in-order reassembled TCP bytes; TCP rules without app-layer
+ *   buffers inspect them too (unless `flow:no_stream`), through a window that
+ *   keeps the last STREAM_TAIL bytes of the direction in front of the new
+ *   chunk, so a pattern split across segments still matches. The prefilter
+ *   only scans where a fast pattern could end inside the new bytes, so a
+ *   match wholly inside the kept tail is not found (nor alerted) twice.
+ * - `tx`: completed app-layer transactions, against the tx group of their
+ *   family and direction, one prefilter per buffer.
+ *
+ * A rule alerts at most once per packet (stream chunks delivered while a
+ * packet is processed belong to that packet) and at most once per
+ * transaction. Alerts are raised in evaluation order within each
+ * inspection point: pass rules first, flowbits setters before readers, then
+ * priority, then file order — Suricata's default order; Suricata sorts a
+ * packet's alert queue by that same internal order.
+ *
+ * IDS semantics of actions: `pass` suppresses the rest of the packet and
+ * the flow; `drop`/`reject` alert like `alert`. `tag` needs no work here:
+ * the flow pcap recorder already keeps every packet of an alerted flow
+ * (from its start while the ring holds it, and after the alert until the
+ * flow ends or its limit) — a superset of `tag:session`. `tag:host` is
+ * treated the same way (the flow only).
+ *
+ * The engine keeps no global mutable state outside its own instance: one
+ * engine per worker thread works.
+ */
+import type { Packet } from '../../decode/packet.js';
+import type { Flow } from '../../flow/flow.js';
+import type { AppTx, Direction } from '../../applayer/parser.js';
+import { HttpTx } from '../../applayer/http/tx.js';
+import { DnsTx } from '../../applayer/dns/parser.js';
+import type { Detector } from '../detector.js';
+import type { AlertInfo, AlertPath } from '../alert.js';
+import type { Counters } from '../../events/stats.js';
+import type { RuleLoadError } from '../rules/ast.js';
+import { MatchSet } from './mpm.js';
+import { InspectState, runProgram } from './inspect.js';
+import { compileRuleSet, RuleKind, StreamMode, type CompiledRule, type CompiledRuleSet, type EngineRules, type TxProgram } from './compile.js';
+import { buildGroups, type GroupTables, type PacketGroup, type Prefilter, type TxGroup } from './groups.js';
+import { inPorts, type Endpoints } from './addresses.js';
+import { appProtoMatches } from './buffers.js';
+import { applyTransforms } from './transforms.js';
+import { flowState, peekFlowState, STREAM_TAIL, XbitsTable, type SigFlowState } from './state.js';
+import { ThresholdTable } from './threshold.js';
+import { compileThresholdConfig, thresholdEntries, type ThresholdRules } from './threshold-config.js';
+import type { ThresholdConfig } from '../rules/config-files.js';
+
+export interface SignatureEngineOptions {
+  /** Entries of the threshold table (default 100k). */
+  maxThresholdEntries?: number;
+  /** Hosts in the xbits table (default 65536). */
+  maxXbitHosts?: number;
+  /** Inspect reassembled TCP streams (default true). */
+  stream?: boolean;
+}
+
+/** What loading cost. */
+export interface EngineLoadStats {
+  rules: number;
+  failed: number;
+  compileMs: number;
+  groupMs: number;
+  packetGroups: number;
+  txGroups: number;
+  patterns: number;
+  mpmBytes: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** What the engine loads: the front end's RuleSet fits (rules and threshold.config). */
+export interface EngineInput extends EngineRules {
+  thresholds?: ThresholdConfig;
+}
+
+export class SignatureEngine implements Detector {
+  readonly name = 'signatures';
+  readonly compiled: CompiledRuleSet;
+  readonly rules: CompiledRule[];
+  readonly loadStats: EngineLoadStats;
+  private readonly groups: GroupTables;
+  private readonly hits: MatchSet;
+  private readonly st: InspectState;
+  private readonly cands: Int32Array;
+  private readonly candMark: Uint32Array;
+  private candEpoch = 0;
+  /** Per rule: the packet serial it last fired on (once per packet). */
+  private readonly fired: Uint32Array;
+  private serial = 1;
+  private readonly ep: Endpoints = { v6: false, src4: 0, dst4: 0, src6: new Uint32Array(4), dst6: new Uint32Array(4), sport: 0, dport: 0 };
+  private readonly thresholds: ThresholdTable;
+  private readonly thresholdCfg: ThresholdRules;
+  private readonly xbits: XbitsTable;
+  private readonly streamOn: boolean;
+  private scratch = Buffer.allocUnsafe(64 * 1024);
+  private now = 0;
+  private nowNsec = 0;
+  // counters
+  private cPackets = 0;
+  private cStreamChunks = 0;
+  private cStreamBytes = 0;
+  private cTx = 0;
+  private cEvaluated = 0;
+  private cMatched = 0;
+  private cAlerts = 0;
+  private cPassed = 0;
+  private cSuppressed = 0;
+
+  constructor(ruleSet: EngineInput, private readonly alerts: AlertPath, opts: SignatureEngineOptions = {}) {
+    const t0 = performance.now();
+    this.compiled = compileRuleSet(ruleSet);
+    const t1 = performance.now();
+    this.rules = this.compiled.rules;
+    this.groups = buildGroups(this.rules);
+    const t2 = performance.now();
+    const n = this.rules.length;
+    this.cands = new Int32Array(n);
+    this.candMark = new Uint32Array(n);
+    this.fired = new Uint32Array(n);
+    this.st = new InspectState(Math.max(this.compiled.maxVars, 1));
+    this.thresholds = new ThresholdTable(opts.maxThresholdEntries);
+    this.xbits = new XbitsTable(opts.maxXbitHosts);
+    this.streamOn = opts.stream !== false;
+    this.thresholdCfg = compileThresholdConfig(thresholdEntries(ruleSet.thresholds));
+    let maxPat = 0;
+    let patterns = 0;
+    let mpmBytes = 0;
+    let packetGroups = 0;
+    const pres: Prefilter[] = [];
+    const eachPacketGroup = (g: PacketGroup): void => {
+      packetGroups++;
+      pres.push(g.pre);
+    };
+    for (const pgs of [...this.groups.tcp, ...this.groups.udp]) {
+      eachPacketGroup(pgs.any);
+      pgs.groups.forEach(eachPacketGroup);
+    }
+    for (const pair of this.groups.other.values()) pair.forEach(eachPacketGroup);
+    this.groups.otherDefault.forEach(eachPacketGroup);
+    let txGroups = 0;
+    for (const pair of this.groups.tx.values()) {
+      for (const g of pair) {
+        txGroups++;
+        for (const b of g.bufs) pres.push(b.pre);
+      }
+    }
+    for (const p of pres) {
+      patterns += p.patternCount;
+      mpmBytes += p.patternCount > 0 ? p.mpm.memoryBytes() : 0;
+      if (p.patRules.length > maxPat) maxPat = p.patRules.length;
+    }
+    this.hits = new MatchSet(Math.max(maxPat, 1));
+    this.loadStats = {
+      rules: n,
+      failed: this.compiled.errors.length,
+      compileMs: t1 - t0,
+      groupMs: t2 - t1,
+      packetGroups,
+      txGroups,
+      patterns,
+      mpmBytes,
+    };
+  }
+
+  /** Rules that did not compile (file, line, sid, reason), for `rules check`. */
+  get errors(): RuleLoadError[] {
+    return this.compiled.errors;
+  }
+
+  // ---------------------------------------------------------------- packets
+
+  packet(pkt: Packet, flow: Flow | null, dir: Direction): void {
+    this.now = pkt.tsSec;
+    this.nowNsec = pkt.tsNsec;
+    this.cPackets++;
+    const fs = flow !== null ? peekFlowState(flow) : null;
+    if (fs !== null && fs.pass) {
+      this.serial++;
+      return;
+    }
+    this.packetGroups(pkt.proto, dir, dir === 0 ? pkt.dport : pkt.sport);
+    const g1 = this.g1;
+    const g2 = this.g2;
+    const ipIdx = this.groups.ip;
+    if (g1.rules.length === 0 && g2 === null && ipIdx.ruleCount === 0) {
+      this.serial++;
+      return;
+    }
+    // Endpoints of this packet as it travels.
+    const ep = this.ep;
+    ep.v6 = pkt.ipVersion === 6;
+    ep.src4 = pkt.src4;
+    ep.dst4 = pkt.dst4;
+    if (ep.v6) {
+      ep.src6.set(pkt.src6);
+      ep.dst6.set(pkt.dst6);
+    }
+    ep.sport = pkt.sport;
+    ep.dport = pkt.dport;
+    this.compiled.addresses.next();
+
+    this.candBegin();
+    this.candAdd(g1.always);
+    this.candScan(g1.pre, pkt.data, pkt.payloadOff, pkt.payloadLen);
+    if (g2 !== null) {
+      this.candAdd(g2.always);
+      this.candScan(g2.pre, pkt.data, pkt.payloadOff, pkt.payloadLen);
+    }
+    if (ipIdx.ruleCount > 0) {
+      if (pkt.ipVersion === 4) {
+        this.candAdd(ipIdx.lookup(pkt.src4));
+        this.candAdd(ipIdx.lookup(pkt.dst4));
+      } else this.candAdd(ipIdx.v6Rules);
+    }
+    const n = this.candEnd();
+    const isTcp = pkt.proto === 6;
+    for (let k = 0; k < n; k++) {
+      const r = this.rules[this.cands[k]!]!;
+      if (r.pkt !== null && isTcp && r.streamMode === StreamMode.ONLY_STREAM && flow !== null) continue;
+      if (this.fired[r.idx] === this.serial) continue;
+      this.cEvaluated++;
+      if (!this.matchCommon(r, pkt, flow, dir, pkt.proto)) continue;
+      if (r.pkt !== null && !runProgram(r.pkt, pkt.data, pkt.payloadOff, pkt.payloadLen, this.st)) continue;
+      if (r.pkt !== null && isTcp && flow !== null && this.streamOn && r.streamMode === StreamMode.BOTH) {
+        const pf = flowState(flow).pktFired[dir];
+        if (pf.length < 64) pf.push(r.idx);
+      }
+      if (this.matched(r, flow, dir, null, pkt, { buf: pkt.data, off: pkt.payloadOff, len: pkt.payloadLen }, false)) break;
+    }
+    this.serial++;
+  }
+
+  /**
+   * Sets `g1` to the `any` group of the protocol/direction and `g2` to the
+   * port's group (null when the port has none); fields, not a returned pair,
+   * so the per-packet path allocates nothing.
+   */
+  private g1!: PacketGroup;
+  private g2: PacketGroup | null = null;
+  private packetGroups(proto: number, dir: Direction, port: number): void {
+    const g = this.groups;
+    if (proto === 6 || proto === 17) {
+      const pg = (proto === 6 ? g.tcp : g.udp)[dir];
+      const k = pg.byPort[port]!;
+      this.g1 = pg.any;
+      this.g2 = k === 0 ? null : pg.groups[k]!;
+      return;
+    }
+    this.g1 = (g.other.get(proto) ?? g.otherDefault)[dir];
+    this.g2 = null;
+  }
+
+  // Candidate collection: rules from `always` lists, prefilter hits and the
+  // address index, each once (an epoch mark per rule), then sorted into
+  // evaluation order. No allocation: `cands` and `candMark` are sized once.
+  private candN = 0;
+  private candBegin(): void {
+    this.candEpoch = (this.candEpoch + 1) >>> 0 || 1;
+    this.candN = 0;
+  }
+
+  private candAdd(list: Int32Array | null): void {
+    if (list === null) return;
+    const mark = this.candMark;
+    const ep = this.candEpoch;
+    const cands = this.cands;
+    let n = this.candN;
+    for (let j = 0; j < list.length; j++) {
+      const r = list[j]!;
+      if (mark[r] !== ep) {
+        mark[r] = ep;
+        cands[n++] = r;
+      }
+    }
+    this.candN = n;
+  }
+
+  /** Prefilter buf[off, off+len) and add the rules behind every hit. */
+  private candScan(pre: Prefilter, buf: Buffer, off: number, len: number): void {
+    if (len <= 0 || pre.patRules.length === 0) return;
+    const hits = this.hits;
+    hits.reset();
+    pre.mpm.scan(buf, off, len, hits);
+    const ids = hits.ids;
+    const pr = pre.patRules;
+    for (let h = 0; h < hits.count; h++) this.candAdd(pr[ids[h]!]!);
+  }
+
+  private candEnd(): number {
+    const n = this.candN;
+    if (n > 1) this.cands.subarray(0, n).sort();
+    return n;
+  }
+
+  // ----------------------------------------------------------------- stream
+
+  stream(flow: Flow, dir: Direction, buf: Buffer, off: number, len: number): void {
+    if (!this.streamOn || len <= 0) return;
+    const fs = flowState(flow);
+    if (fs.pass) return;
+    this.now = flow.lastSec;
+    this.nowNsec = flow.lastNsec;
+    this.packetGroups(6, dir, flow.serverPort);
+    const g1 = this.g1;
+    const g2 = this.g2;
+    const tailLen = fs.tailLen[dir];
+    const total = tailLen + len;
+    if (this.scratch.length < total) this.scratch = Buffer.allocUnsafe(Math.max(total, this.scratch.length * 2));
+    const win = this.scratch;
+    const tail = fs.tail[dir];
+    if (tail !== null && tailLen > 0) tail.copy(win, 0, 0, tailLen);
+    buf.copy(win, tailLen, off, off + len);
+    this.cStreamChunks++;
+    this.cStreamBytes += len;
+    fs.streamBytes[dir] += len;
+
+    if (g1.rules.length > 0 || g2 !== null) {
+      this.setFlowEndpoints(flow, dir);
+      // Only where a fast pattern could end inside the new bytes.
+      this.candBegin();
+      this.candAdd(g1.alwaysStream);
+      const from1 = Math.max(0, tailLen - (g1.pre.maxPatLen - 1));
+      this.candScan(g1.pre, win, from1, total - from1);
+      if (g2 !== null) {
+        this.candAdd(g2.alwaysStream);
+        const from2 = Math.max(0, tailLen - (g2.pre.maxPatLen - 1));
+        this.candScan(g2.pre, win, from2, total - from2);
+      }
+      const n = this.candEnd();
+      for (let k = 0; k < n; k++) {
+        const r = this.rules[this.cands[k]!]!;
+        if (r.pkt === null || r.requirePacket || r.streamMode === StreamMode.NO_STREAM) continue;
+        if (this.fired[r.idx] === this.serial) continue;
+        this.cEvaluated++;
+        if (!this.matchCommon(r, null, flow, dir, 6)) continue;
+        if (!runProgram(r.pkt, win, 0, total, this.st)) continue;
+        // A match ending inside the kept tail was seen with the previous chunk.
+        if (tailLen > 0 && this.st.bufferOffset <= tailLen) continue;
+        if (fs.pktFired[dir].includes(r.idx)) continue;
+          // AlertPath uses the payload synchronously: the scratch window needs no copy.
+        if (this.matched(r, flow, dir, null, null, { buf: win, off: 0, len: total }, true)) break;
+      }
+    }
+    if (fs.pktFired[dir].length > 0) fs.pktFired[dir].length = 0;
+    // Keep the last bytes for the next chunk.
+    const keep = Math.min(STREAM_TAIL, total);
+    let t = fs.tail[dir];
+    if (t === null) fs.tail[dir] = t = Buffer.allocUnsafe(STREAM_TAIL);
+    win.copy(t, 0, total - keep, total);
+    fs.tailLen[dir] = keep;
+  }
+
+  private setFlowEndpoints(flow: Flow, dir: Direction): void {
+    const ep = this.ep;
+    ep.v6 = flow.ipVersion === 6;
+    if (dir === 0) {
+      ep.src4 = flow.client4;
+      ep.dst4 = flow.server4;
+      if (ep.v6) {
+        ep.src6.set(flow.client6);
+        ep.dst6.set(flow.server6);
+      }
+      ep.sport = flow.clientPort;
+      ep.dport = flow.serverPort;
+    } else {
+      ep.src4 = flow.server4;
+      ep.dst4 = flow.client4;
+      if (ep.v6) {
+        ep.src6.set(flow.server6);
+        ep.dst6.set(flow.client6);
+      }
+      ep.sport = flow.serverPort;
+      ep.dport = flow.clientPort;
+    }
+    this.compiled.addresses.next();
+  }
+
+  // ------------------------------------------------------------ transactions
+
+  tx(flow: Flow, tx: AppTx): void {
+    const fam = tx.proto === 'http2' ? 'http' : tx.proto;
+    const pair = this.groups.tx.get(fam);
+    if (pair === undefined) return;
+    const fs = peekFlowState(flow);
+    if (fs !== null && fs.pass) return;
+    this.now = flow.lastSec;
+    this.nowNsec = flow.lastNsec;
+    this.cTx++;
+    // Directions this transaction carries.
+    let dirs = 3;
+    if (tx instanceof HttpTx) dirs = (tx.hasRequest ? 1 : 0) | (tx.hasResponse ? 2 : 0);
+    else if (tx instanceof DnsTx) dirs = tx.direction === 0 ? 1 : 2;
+    // Buffers read once per transaction: key|dir|idx → bytes.
+    const cache = new Map<string, Buffer | null>();
+    const firedTx = new Set<number>();
+    for (let dir: Direction = 0; dir <= 1; dir = (dir + 1) as Direction) {
+      if ((dirs & (1 << dir)) === 0) continue;
+      const g = pair[dir];
+      if (g.rules.length === 0) continue;
+      this.setFlowEndpoints(flow, dir);
+      const n = this.collectTx(g, tx, dir, cache);
+      for (let k = 0; k < n; k++) {
+        const r = this.rules[this.cands[k]!]!;
+        if (firedTx.has(r.idx)) continue;
+        this.cEvaluated++;
+        if (!this.matchCommon(r, null, flow, dir, flow.proto)) continue;
+        let ok = true;
+        for (const c of r.txChecks) {
+          if (!c(tx, this.now)) {
+            ok = false;
+            break;
+          }
+        }
+        if (!ok) continue;
+        for (const tp of r.tx) {
+          if (!this.runTxProgram(tp, tx, dir, cache)) {
+            ok = false;
+            break;
+          }
+        }
+        if (!ok) continue;
+          firedTx.add(r.idx);
+        if (this.matched(r, flow, dir, tx, null, null, false)) return;
+      }
+    }
+  }
+
+  private txBuffer(tp: { key: string; decl: TxProgram['decl']; transforms: TxProgram['transforms'] }, tx: AppTx, dir: Direction, idx: number, cache: Map<string, Buffer | null>): Buffer | null {
+    const k = `${tp.key}|${dir}|${idx}`;
+    let b = cache.get(k);
+    if (b === undefined) {
+      b = tp.decl.get(tx, dir, idx);
+      if (b !== null && tp.transforms.length > 0) b = applyTransforms(tp.transforms, b);
+      cache.set(k, b);
+    }
+    return b;
+  }
+
+  private collectTx(g: TxGroup, tx: AppTx, dir: Direction, cache: Map<string, Buffer | null>): number {
+    this.candBegin();
+    this.candAdd(g.always);
+    const hits = this.hits;
+    for (const bf of g.bufs) {
+      const side = bf.decl.side === 'request' ? 0 : bf.decl.side === 'response' ? 1 : dir;
+      hits.reset();
+      for (let idx = 0; ; idx++) {
+        const b = this.txBuffer(bf, tx, side, idx, cache);
+        if (b === null) break;
+        bf.pre.mpm.scan(b, 0, b.length, hits);
+        if (!bf.decl.multi) break;
+      }
+      const pr = bf.pre.patRules;
+      for (let h = 0; h < hits.count; h++) this.candAdd(pr[hits.ids[h]!]!);
+    }
+    return this.candEnd();
+  }
+
+  private runTxProgram(tp: TxProgram, tx: AppTx, dir: Direction, cache: Map<string, Buffer | null>): boolean {
+    const side = tp.decl.side === 'request' ? 0 : tp.decl.side === 'response' ? 1 : dir;
+    for (let idx = 0; ; idx++) {
+      const b = this.txBuffer(tp, tx, side, idx, cache);
+      if (b === null) return false;
+      if (runProgram(tp.prog, b, 0, b.length, this.st)) return true;
+      if (!tp.decl.multi) return false;
+    }
+  }
+
+  // ---------------------------------------------------------------- matching
+
+  /** Protocol, app protocol, addresses and ports, checks, flowbits/flowint/xbits conditions. */
+  private matchCommon(r: CompiledRule, pkt: Packet | null, flow: Flow | null, dir: Direction, proto: number): boolean {
+    if (r.ipProto >= 0 ? r.ipProto !== proto : r.ipProto === -2 && proto !== 6 && proto !== 17) return false;
+    if (r.appProto !== null && (flow === null || !appProtoMatches(r.appProto, flow.appProto))) return false;
+    const h = r.rule.header;
+    const at = this.compiled.addresses;
+    const ep = this.ep;
+    const ports = proto === 6 || proto === 17 || proto === 132;
+    let ok = at.has(r.srcSet, 0, ep) && at.has(r.dstSet, 1, ep) && (!ports || (inPorts(h.srcPorts, ep.sport) && inPorts(h.dstPorts, ep.dport)));
+    if (!ok && h.bidirectional) {
+      ok = at.hasSwapped(r.srcSet, 0, ep) && at.hasSwapped(r.dstSet, 1, ep) && (!ports || (inPorts(h.srcPorts, ep.dport) && inPorts(h.dstPorts, ep.sport)));
+    }
+    if (!ok) return false;
+    const checks = r.checks;
+    for (let i = 0; i < checks.length; i++) if (!checks[i]!(pkt, flow, dir)) return false;
+    if (r.flowbitsRead.length > 0) {
+      const fs = flow !== null ? peekFlowState(flow) : null;
+      for (const fb of r.flowbitsRead) {
+        let v: boolean;
+        if (fb.all) v = fs !== null && fb.ids.every((id) => fs.isSet(id));
+        else v = fs !== null && fb.ids.some((id) => fs.isSet(id));
+        if (fb.negated) {
+          // isnotset a|b: none set; isnotset a&b: not all set
+          v = fb.all ? !(fs !== null && fb.ids.every((id) => fs.isSet(id))) : !(fs !== null && fb.ids.some((id) => fs.isSet(id)));
+        }
+        if (!v) return false;
+      }
+    }
+    if (r.flowints.length > 0 && !this.flowintRead(r, flow)) return false;
+    if (r.xbitsRead.length > 0) {
+      for (const xb of r.xbitsRead) {
+        const set = this.xbits.isSet(this.xbitKey(xb.track), xb.id, this.now);
+        if (set === xb.negated) return false;
+      }
+    }
+    return true;
+  }
+
+  private flowintRead(r: CompiledRule, flow: Flow | null): boolean {
+    const fs = flow !== null ? peekFlowState(flow) : null;
+    for (const fi of r.flowints) {
+      const cur = fs?.ints?.get(fi.id);
+      switch (fi.op) {
+        case '=': case '+': case '-':
+          continue;
+        case 'isset':
+          if (cur === undefined) return false;
+          continue;
+        case 'notset': case 'isnotset':
+          if (cur !== undefined) return false;
+          continue;
+        default: {
+          if (cur === undefined) return false;
+          const v = fi.valueInt >= 0 ? fs?.ints?.get(fi.valueInt) : fi.value;
+          if (v === undefined || v === null) return false;
+          const ok = fi.op === '==' ? cur === v : fi.op === '!=' ? cur !== v : fi.op === '<' ? cur < v : fi.op === '<=' ? cur <= v : fi.op === '>' ? cur > v : cur >= v;
+          if (!ok) return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  private xbitKey(track: 'ip_src' | 'ip_dst' | 'ip_pair'): string {
+    const ep = this.ep;
+    const s = ep.v6 ? Array.from(ep.src6).join(':') : String(ep.src4 >>> 0);
+    const d = ep.v6 ? Array.from(ep.dst6).join(':') : String(ep.dst4 >>> 0);
+    return track === 'ip_src' ? s : track === 'ip_dst' ? d : s < d ? `${s}-${d}` : `${d}-${s}`;
+  }
+
+  /**
+   * A rule matched: side effects (flowbits, flowint, xbits), then pass /
+   * noalert / thresholds, then the alert. Returns true when a pass rule
+   * matched (the caller stops inspecting).
+   */
+  private matched(
+    r: CompiledRule, flow: Flow | null, dir: Direction, tx: AppTx | null, pkt: Packet | null,
+    payload: { buf: Buffer; off: number; len: number } | null, fromStream: boolean,
+  ): boolean {
+    this.cMatched++;
+    if (tx === null) this.fired[r.idx] = this.serial;
+    if (flow !== null && (r.flowbitsWrite.length > 0 || r.flowints.length > 0)) {
+      const fs = flowState(flow);
+      for (const w of r.flowbitsWrite) for (const id of w.ids) (w.cmd === 'set' ? fs.set(id) : w.cmd === 'unset' ? fs.unset(id) : fs.toggle(id));
+      for (const fi of r.flowints) {
+        if (fi.op !== '=' && fi.op !== '+' && fi.op !== '-') continue;
+        const ints = (fs.ints ??= new Map());
+        const v = fi.valueInt >= 0 ? ints.get(fi.valueInt) : fi.value;
+        if (v === undefined || v === null) continue;
+        const cur = ints.get(fi.id) ?? 0;
+        ints.set(fi.id, fi.op === '=' ? v : fi.op === '+' ? cur + v : cur - v);
+      }
+    }
+    for (const xb of r.xbitsWrite) {
+      const key = this.xbitKey(xb.track);
+      if (xb.cmd === 'set') this.xbits.set(key, xb.id, this.now + xb.expire);
+      else if (xb.cmd === 'unset') this.xbits.unset(key, xb.id);
+      else if (this.xbits.isSet(key, xb.id, this.now)) this.xbits.unset(key, xb.id);
+      else this.xbits.set(key, xb.id, this.now + xb.expire);
+    }
+    if (r.pass) {
+      this.cPassed++;
+      if (flow !== null) flowState(flow).pass = true;
+      return true;
+    }
+    if (r.noalert) return false;
+    const meta = r.rule.meta;
+    // threshold.config: suppress, then its threshold/event_filter (which replaces the rule's own).
+    const cfg = this.thresholdCfg.get(meta.gid, meta.sid);
+    if (cfg !== null) {
+      if (cfg.suppressed(this.ep)) {
+        this.cSuppressed++;
+        return false;
+      }
+      if (cfg.threshold !== null && !this.thresholds.threshold(cfg.threshold, this.thresholdKey(r, cfg.threshold.track, flow), this.now)) return false;
+    }
+    if ((cfg === null || cfg.threshold === null) && r.threshold !== null && !this.thresholds.threshold(r.threshold, this.thresholdKey(r, r.threshold.track, flow), this.now)) return false;
+    const df = r.rule.detectionFilter;
+    if (df !== null && !this.thresholds.detectionFilter(df, this.thresholdKey(r, df.track, flow), this.now)) return false;
+    this.cAlerts++;
+    const info: AlertInfo = {
+      action: 'allowed',
+      gid: meta.gid,
+      sid: meta.sid,
+      rev: meta.rev,
+      signature: meta.msg,
+      category: meta.category,
+      severity: meta.priority,
+      metadata: meta.metadata,
+    };
+    this.alerts.raise(info, {
+      flow,
+      dir,
+      tsSec: this.now,
+      tsNsec: this.nowNsec,
+      tx,
+      payload,
+      fromStream,
+      pkt,
+    });
+    return false;
+  }
+
+  private thresholdKey(r: CompiledRule, track: string, flow: Flow | null): string {
+    const ep = this.ep;
+    const s = ep.v6 ? Array.from(ep.src6).join(':') : String(ep.src4 >>> 0);
+    const d = ep.v6 ? Array.from(ep.dst6).join(':') : String(ep.dst4 >>> 0);
+    const id = `${r.rule.meta.gid}:${r.rule.meta.sid}`;
+    switch (track) {
+      case 'by_src': return `${id}|s${s}`;
+      case 'by_dst': return `${id}|d${d}`;
+      case 'by_both': return `${id}|b${s}-${d}`;
+      case 'by_flow': return `${id}|f${flow?.flowId ?? 0}`;
+      default: return `${id}|r`;
+    }
+  }
+
+  // -------------------------------------------------------------- lifecycle
+
+  flowEnd(flow: Flow): void {
+    const fs = peekFlowState(flow);
+    if (fs !== null) {
+      fs.tail[0] = fs.tail[1] = null;
+    }
+  }
+
+  tick(tsSec: number): void {
+    this.now = tsSec;
+  }
+
+  counters(): Counters {
+    return {
+      'detect.engines': 1,
+      'harrier.detect.rules_loaded': this.rules.length,
+      'harrier.detect.rules_failed': this.compiled.errors.length,
+      'harrier.detect.packets_inspected': this.cPackets,
+      'harrier.detect.stream_chunks': this.cStreamChunks,
+      'harrier.detect.stream_bytes': this.cStreamBytes,
+      'harrier.detect.tx_inspected': this.cTx,
+      'harrier.detect.rules_evaluated': this.cEvaluated,
+      'harrier.detect.rules_matched': this.cMatched,
+      'harrier.detect.signature_alerts': this.cAlerts,
+      'harrier.detect.pass_matched': this.cPassed,
+      'harrier.detect.suppressed': this.cSuppressed + this.thresholds.suppressed,
+      'harrier.detect.threshold_entries': this.thresholds.size,
+      'harrier.detect.threshold_evicted': this.thresholds.evicted,
+      'harrier.detect.xbits_hosts': this.xbits.size,
+      'harrier.detect.xbits_evicted': this.xbits.evicted,
+    };
+  }
+}
+
+export type { SigFlowState };
+void EMPTY;

@@ -1,0 +1,471 @@
+/**
+ * Multi-pattern byte matcher: the prefilter of the signature engine.
+ *
+ * One matcher holds the fast patterns of one buffer group (tens to
+ * thousands of patterns). `scan` reports which pattern ids occur anywhere in
+ * a buffer; the engine then fully inspects only the rules behind those ids.
+ *
+ * Layout (all typed arrays, built once by `build()`):
+ *  - a rolling folded 4-byte window v = bytes i..i+3 at each position i.
+ *  - long patterns (4+ bytes), stage 1: v is hashed (multiplicative) to
+ *    `bloomBits` bits (~32 per pattern, 2^12..2^21); one bit test in
+ *    `bloom` rejects most positions. Stage 2: the top bits of the same hash
+ *    index a bucket table (`longHead`, CSR layout); each item's own folded
+ *    window (`pGram`) is compared with v before any byte is verified, so
+ *    hash collisions cost one integer compare.
+ *  - each long pattern is keyed on the 4-byte window that the fewest
+ *    patterns of the set share (ties: rarest bytes), not on its prefix, and
+ *    verified at i - that window's offset.
+ *  - 2–3 byte patterns: `filter[v >>> 16]` (a 64 KB byte table of their
+ *    folded first two bytes), then a bucket table on that 2-byte key.
+ *  - 1-byte patterns skip the position loop: each is looked for once per
+ *    scan with `indexOf` (memchr speed), both cases when nocase.
+ *  - verification compares the pattern bytes (kept folded for nocase
+ *    patterns) against the buffer; a pattern whose id is already in the
+ *    MatchSet is not verified again, so a common pattern costs one
+ *    verification per scan, not one per occurrence.
+ *
+ * Case: the filter and buckets are keyed on ASCII-folded bytes for every
+ * pattern, so nocase and case-sensitive patterns share one pass; a
+ * case-sensitive candidate is verified byte-exact.
+ *
+ * Measured (bench/mpm.bench.ts: all 80.5k TCP/UDP payloads of
+ * public-mix.pcap, 32.9 MB; each ET Open 2024-04 rule's longest content as
+ * its fast pattern; MB/s per CPU-second, 2-vCPU EPYC, Node 20).
+ * Step 1, quiet machine (load ≈ 1):
+ *
+ *   | set            | patterns | 2-byte filter, key = first 4 bytes | key = chosen window |
+ *   | 1k sample      |    1,000 |               132                  |        190          |
+ *   | 10k sample     |   10,000 |                42                  |         75          |
+ *   | all (global)   |   23,609 |                22                  |         42          |
+ *
+ * Step 2, A/B in one process on a loaded machine (load ≈ 24, so lower
+ * absolute figures): chosen window + 2-byte filter → + hashed bloom and
+ * gram compare (this code): 1k 121 → 130, 10k 41 → 45, all 26 → 30 MB/s.
+ * In the 10k set the remaining cost is candidates whose window is really
+ * there (0.5 % of positions) — mostly `|00 00 00 00|`-like windows that
+ * many patterns share — and 2–3 byte patterns (2.7 % of positions).
+ *
+ * So a per-buffer group of a few thousand patterns scans at 100–200 MB/s;
+ * one global group of everything is the 23–45 MB/s case DESIGN.md warns of.
+ * Not built: a byte-wise Aho-Corasick DFA in an Int32Array (256 columns)
+ * needs ~states × 1 KB — about 100 MB for 10k patterns of ET lengths per
+ * group — which rules it out for hundreds of groups (estimate, not measured).
+ */
+
+/** ASCII lower-casing table (bytes ≥ 0x80 unchanged): the nocase fold of Suricata's content matching. */
+export const FOLD: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (let i = 0; i < 256; i++) t[i] = i >= 0x41 && i <= 0x5a ? i + 0x20 : i;
+  return t;
+})();
+
+/**
+ * How common a (folded) byte is in network payloads, 0 (rare) … 15: NUL and
+ * 0xff padding, space, CR/LF, lower-case letters, digits and URL/header
+ * punctuation are common. A rough static prior, only used to pick among a
+ * pattern's 4-byte windows.
+ */
+const BYTE_COMMON: Uint8Array = (() => {
+  const t = new Uint8Array(256).fill(2);
+  t[0x00] = 15;
+  t[0xff] = 10;
+  t[0x20] = 14;
+  t[0x0d] = 12;
+  t[0x0a] = 12;
+  for (const c of 'etaoinsrhl') t[c.charCodeAt(0)] = 12;
+  for (const c of 'cdumfpgwybvkxjqz') t[c.charCodeAt(0)] = 9;
+  for (let c = 0x30; c <= 0x39; c++) t[c] = 10;
+  for (const c of '/.:=&-_,;?%"\'') t[c.charCodeAt(0)] = 9;
+  for (const c of '<>()[]{}+*!#@$') t[c.charCodeAt(0)] = 5;
+  for (let c = 1; c < 0x20; c++) if (t[c] === 2) t[c] = 6;
+  return t;
+})();
+
+const F_SHORT = 1;
+
+/**
+ * The ids found by one or more scans. Each id is added once: a generation
+ * stamp per id says whether it is already present, so `reset()` is O(1)
+ * (no clearing of per-id memory between scans).
+ */
+export class MatchSet {
+  /** ids[0..count) are the ids found since the last reset, in order of discovery. */
+  readonly ids: Int32Array;
+  count = 0;
+  private readonly stamp: Uint32Array;
+  private gen = 1;
+
+  /** `maxId`: the largest id that will be added (ids are 0..maxId). */
+  constructor(maxId: number) {
+    const n = Math.max(0, Math.floor(maxId)) + 1;
+    this.ids = new Int32Array(n);
+    this.stamp = new Uint32Array(n);
+  }
+
+  /** Number of distinct ids this set can hold (maxId + 1). */
+  get capacity(): number {
+    return this.stamp.length;
+  }
+
+  /** Forget all ids (O(1)). */
+  reset(): void {
+    this.count = 0;
+    this.gen++;
+    if (this.gen === 0xffffffff) {
+      // Wrapped after 4 billion resets: clear once so old stamps cannot alias.
+      this.stamp.fill(0);
+      this.gen = 1;
+    }
+  }
+
+  has(id: number): boolean {
+    return this.stamp[id] === this.gen;
+  }
+
+  /** Add an id (no-op when present). Ids outside 0..maxId are ignored. */
+  add(id: number): void {
+    if (id < 0 || id >= this.stamp.length || this.stamp[id] === this.gen) return;
+    this.stamp[id] = this.gen;
+    this.ids[this.count++] = id;
+  }
+}
+
+interface PendingPattern {
+  bytes: Uint8Array;
+  nocase: boolean;
+  id: number;
+}
+
+export class MultiPatternMatcher {
+  private pending: PendingPattern[] = [];
+  private built = false;
+  private maxId = -1;
+
+  // Pattern store (index = pattern number, not id).
+  private pool = new Uint8Array(0);
+  private pStart = new Int32Array(0);
+  private pLen = new Int32Array(0);
+  private pNocase = new Uint8Array(0);
+  private pId = new Int32Array(0);
+  /** Long patterns: offset of the 4-byte window (within the pattern) that keys it in the tables. */
+  private pShift = new Int32Array(0);
+
+  // Stage 1.
+  private filter = new Uint8Array(0);
+  // Long patterns: h = hash of the folded 4-byte window to `bloomBits` bits;
+  // bit h of `bloom` says some pattern's window hashes there (stage 1), and
+  // h >>> bucketDrop indexes the bucket table (CSR) of those patterns.
+  private bloomShift = 32;
+  private bloom = new Int32Array(0);
+  private bucketDrop = 0;
+  private longHead = new Int32Array(0);
+  private longItems = new Int32Array(0);
+  /** Long patterns: their folded window as an int32, compared before verifying (rejects hash collisions). */
+  private pGram = new Int32Array(0);
+  // Short patterns (2–3 bytes): hash of folded first 2 bytes → bucket (CSR).
+  private shortShift = 32;
+  private shortHead = new Int32Array(0);
+  private shortItems = new Int32Array(0);
+  // 1-byte patterns.
+  private singles = new Int32Array(0);
+  private hasShort = false;
+  private hasLong = false;
+
+  /** Number of patterns added (each add counts once, duplicates included). */
+  get patternCount(): number {
+    return this.built ? this.pLen.length : this.pending.length;
+  }
+
+  /**
+   * Add a pattern. Several patterns may share an id ("any of"). Empty
+   * patterns are ignored (they would match every buffer; the engine never
+   * asks for them). Must be called before build().
+   */
+  add(pattern: Uint8Array, nocase: boolean, id: number): void {
+    if (this.built) throw new Error('MultiPatternMatcher.add after build()');
+    if (!Number.isInteger(id) || id < 0) throw new RangeError(`pattern id must be a non-negative integer, got ${id}`);
+    if (pattern.length === 0) return;
+    const bytes = new Uint8Array(pattern.length);
+    for (let i = 0; i < pattern.length; i++) bytes[i] = nocase ? FOLD[pattern[i]] : pattern[i];
+    this.pending.push({ bytes, nocase, id });
+    if (id > this.maxId) this.maxId = id;
+  }
+
+  /** The largest id added (-1 when none); a MatchSet for this matcher needs `new MatchSet(maxPatternId)`. */
+  get maxPatternId(): number {
+    return this.maxId;
+  }
+
+  build(): void {
+    if (this.built) return;
+    this.built = true;
+    const pats = this.pending;
+    this.pending = [];
+    const n = pats.length;
+    let total = 0;
+    for (const p of pats) total += p.bytes.length;
+    this.pool = new Uint8Array(total);
+    this.pStart = new Int32Array(n);
+    this.pLen = new Int32Array(n);
+    this.pNocase = new Uint8Array(n);
+    this.pId = new Int32Array(n);
+    this.pShift = new Int32Array(n);
+    let o = 0;
+    let nLong = 0;
+    let nShort = 0;
+    let nSingle = 0;
+    for (let i = 0; i < n; i++) {
+      const p = pats[i];
+      this.pool.set(p.bytes, o);
+      this.pStart[i] = o;
+      this.pLen[i] = p.bytes.length;
+      this.pNocase[i] = p.nocase ? 1 : 0;
+      this.pId[i] = p.id;
+      o += p.bytes.length;
+      if (p.bytes.length >= 4) nLong++;
+      else if (p.bytes.length >= 2) nShort++;
+      else nSingle++;
+    }
+    this.chooseWindows();
+    this.hasLong = nLong > 0;
+    this.hasShort = nShort > 0;
+    this.filter = new Uint8Array(65536);
+    this.singles = new Int32Array(nSingle);
+
+    const longBits = tableBits(nLong);
+    const bloomBits = Math.max(longBits, Math.min(21, Math.max(12, Math.ceil(Math.log2(Math.max(1, nLong) * 32)))));
+    this.bloomShift = 32 - bloomBits;
+    this.bucketDrop = bloomBits - longBits;
+    this.bloom = new Int32Array(1 << Math.max(0, bloomBits - 5));
+    this.pGram = new Int32Array(n);
+    const shortBits = tableBits(nShort);
+    this.shortShift = 32 - shortBits;
+    const longCount = new Int32Array((1 << longBits) + 1);
+    const shortCount = new Int32Array((1 << shortBits) + 1);
+    const pool = this.pool;
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const st = this.pStart[i];
+      const len = this.pLen[i];
+      if (len === 1) {
+        this.singles[s++] = i;
+        continue;
+      }
+      if (len >= 4) {
+        const w = st + this.pShift[i];
+        const g = gram4(pool, w);
+        this.pGram[i] = g;
+        const hb = Math.imul(g, HASH_K) >>> this.bloomShift;
+        this.bloom[hb >>> 5] |= 1 << (hb & 31);
+        longCount[(hb >>> this.bucketDrop) + 1]++;
+      } else {
+        const k2 = (FOLD[pool[st]] << 8) | FOLD[pool[st + 1]];
+        this.filter[k2] |= F_SHORT;
+        shortCount[(Math.imul(k2, 0x9e3779b1) >>> this.shortShift) + 1]++;
+      }
+    }
+    for (let i = 1; i < longCount.length; i++) longCount[i] += longCount[i - 1];
+    for (let i = 1; i < shortCount.length; i++) shortCount[i] += shortCount[i - 1];
+    this.longHead = longCount;
+    this.shortHead = shortCount;
+    this.longItems = new Int32Array(nLong);
+    this.shortItems = new Int32Array(nShort);
+    const lFill = longCount.slice(0, longCount.length - 1);
+    const sFill = shortCount.slice(0, shortCount.length - 1);
+    for (let i = 0; i < n; i++) {
+      const st = this.pStart[i];
+      const len = this.pLen[i];
+      if (len >= 4) this.longItems[lFill[(Math.imul(this.pGram[i], HASH_K) >>> this.bloomShift) >>> this.bucketDrop]++] = i;
+      else if (len >= 2) {
+        const k2 = (FOLD[pool[st]] << 8) | FOLD[pool[st + 1]];
+        this.shortItems[sFill[Math.imul(k2, 0x9e3779b1) >>> this.shortShift]++] = i;
+      }
+    }
+  }
+
+  /** Bytes held by the built tables (for memory accounting). */
+  memoryBytes(): number {
+    return (
+      this.pool.byteLength +
+      this.pStart.byteLength +
+      this.pLen.byteLength +
+      this.pNocase.byteLength +
+      this.pId.byteLength +
+      this.pShift.byteLength +
+      this.pGram.byteLength +
+      this.bloom.byteLength +
+      this.filter.byteLength +
+      this.longHead.byteLength +
+      this.longItems.byteLength +
+      this.shortHead.byteLength +
+      this.shortItems.byteLength +
+      this.singles.byteLength
+    );
+  }
+
+  /**
+   * Add to `hits` the id of every pattern occurring in buf[off, off+len).
+   * Does NOT reset `hits` (call `hits.reset()` first for a fresh result; not
+   * resetting lets several buffers accumulate into one set). Ids already in
+   * `hits` are not searched for again. `hits` must hold maxPatternId.
+   */
+  scan(buf: Uint8Array, off: number, len: number, hits: MatchSet): void {
+    if (!this.built) this.build();
+    if (this.maxId >= hits.capacity) throw new RangeError(`MatchSet holds ids up to ${hits.capacity - 1}, matcher uses ${this.maxId}`);
+    if (off < 0) {
+      len += off;
+      off = 0;
+    }
+    let end = off + len;
+    if (end > buf.length) end = buf.length;
+    if (end - off <= 0) return;
+    if (this.singles.length > 0) this.scanSingles(buf, off, end, hits);
+    if (end - off < 2 || (!this.hasLong && !this.hasShort)) return;
+
+    const filter = this.filter;
+    const fold = FOLD;
+    const head = this.longHead;
+    const bloom = this.bloom;
+    const bshift = this.bloomShift;
+    const drop = this.bucketDrop;
+    const hasLong = this.hasLong;
+    const hasShort = this.hasShort;
+    // Rolling folded 4-byte window v = bytes i..i+3: hashed, one bit test
+    // rejects most positions for the long patterns; its top 16 bits are the
+    // 2-byte key of the short patterns.
+    let i = off;
+    if (end - off >= 4) {
+      let v = (fold[buf[off]] << 16) | (fold[buf[off + 1]] << 8) | fold[buf[off + 2]];
+      const last = end - 4;
+      for (; i <= last; i++) {
+        v = (v << 8) | fold[buf[i + 3]];
+        if (hasLong) {
+          const hb = Math.imul(v, HASH_K) >>> bshift;
+          if ((bloom[hb >>> 5] & (1 << (hb & 31))) !== 0) {
+            const h = hb >>> drop;
+            this.checkLong(buf, i, v, head[h], head[h + 1], off, end, hits);
+          }
+        }
+        if (hasShort && (filter[v >>> 16] & F_SHORT) !== 0) this.checkShort(buf, i, end, v >>> 16, hits);
+      }
+    }
+    // The last 1–3 positions: only 2–3 byte patterns fit.
+    if (this.hasShort) {
+      for (; i < end - 1; i++) {
+        const k2 = (fold[buf[i]] << 8) | fold[buf[i + 1]];
+        if ((filter[k2] & F_SHORT) !== 0) this.checkShort(buf, i, end, k2, hits);
+      }
+    }
+  }
+
+  /** Patterns of bucket items[s0, s1) whose window is at i: verify each at i - its window offset. */
+  private checkLong(buf: Uint8Array, i: number, v: number, s0: number, s1: number, off: number, end: number, hits: MatchSet): void {
+    const items = this.longItems;
+    for (let j = s0; j < s1; j++) {
+      const p = items[j];
+      if (this.pGram[p] !== v) continue;
+      const start = i - this.pShift[p];
+      if (start >= off) this.verify(p, buf, start, end, hits);
+    }
+  }
+
+  /**
+   * For each long pattern, the 4-byte window that keys it: the one whose
+   * folded 4-gram is shared by the fewest patterns of the set, ties broken
+   * by the rarity of its bytes in typical traffic (BYTE_COMMON). Keying on
+   * the first 4 bytes instead made every pattern with a common prefix
+   * ("User-Agent: …", "|00 00 00|…") a candidate at every occurrence of that
+   * prefix; measured with ET Open's ~10k set, choosing the window doubled
+   * scan speed (see bench/mpm.bench.ts).
+   */
+  private chooseWindows(): void {
+    const n = this.pLen.length;
+    const pool = this.pool;
+    const gramCount = new Map<number, number>();
+    const gram = (at: number): number => ((FOLD[pool[at]] << 24) | (FOLD[pool[at + 1]] << 16) | (FOLD[pool[at + 2]] << 8) | FOLD[pool[at + 3]]) >>> 0;
+    for (let p = 0; p < n; p++) {
+      const len = this.pLen[p];
+      if (len < 4) continue;
+      const st = this.pStart[p];
+      for (let k = 0; k + 4 <= len; k++) {
+        const g = gram(st + k);
+        gramCount.set(g, (gramCount.get(g) ?? 0) + 1);
+      }
+    }
+    for (let p = 0; p < n; p++) {
+      const len = this.pLen[p];
+      if (len < 4) continue;
+      const st = this.pStart[p];
+      let best = 0;
+      let bestScore = Infinity;
+      for (let k = 0; k + 4 <= len; k++) {
+        const at = st + k;
+        const score = (gramCount.get(gram(at)) ?? 0) * 64 + BYTE_COMMON[FOLD[pool[at]]] + BYTE_COMMON[FOLD[pool[at + 1]]] + BYTE_COMMON[FOLD[pool[at + 2]]] + BYTE_COMMON[FOLD[pool[at + 3]]];
+        if (score < bestScore) {
+          bestScore = score;
+          best = k;
+        }
+      }
+      this.pShift[p] = best;
+    }
+  }
+
+  private checkShort(buf: Uint8Array, i: number, end: number, k2: number, hits: MatchSet): void {
+    const h = Math.imul(k2, 0x9e3779b1) >>> this.shortShift;
+    const head = this.shortHead;
+    const items = this.shortItems;
+    for (let j = head[h], e = head[h + 1]; j < e; j++) this.verify(items[j], buf, i, end, hits);
+  }
+
+  private verify(p: number, buf: Uint8Array, i: number, end: number, hits: MatchSet): void {
+    const id = this.pId[p];
+    if (hits.has(id)) return;
+    const m = this.pLen[p];
+    if (i + m > end) return;
+    const pool = this.pool;
+    const st = this.pStart[p];
+    if (this.pNocase[p] !== 0) {
+      const fold = FOLD;
+      for (let k = 0; k < m; k++) if (fold[buf[i + k]] !== pool[st + k]) return;
+    } else {
+      for (let k = 0; k < m; k++) if (buf[i + k] !== pool[st + k]) return;
+    }
+    hits.add(id);
+  }
+
+  private scanSingles(buf: Uint8Array, off: number, end: number, hits: MatchSet): void {
+    for (let s = 0; s < this.singles.length; s++) {
+      const p = this.singles[s];
+      const id = this.pId[p];
+      if (hits.has(id)) continue;
+      const b = this.pool[this.pStart[p]];
+      if (findByte(buf, b, off, end) >= 0) hits.add(id);
+      else if (this.pNocase[p] !== 0 && b >= 0x61 && b <= 0x7a && findByte(buf, b - 0x20, off, end) >= 0) hits.add(id);
+    }
+  }
+}
+
+/** Bits of a bucket table for n patterns: ~2 slots per pattern, 2^4..2^20. */
+function tableBits(n: number): number {
+  let bits = 4;
+  while (bits < 20 && 1 << bits < n * 2) bits++;
+  return bits;
+}
+
+const HASH_K = 0x9e3779b1 | 0;
+
+/** The folded 4 bytes at b[i..i+3] as an int32 (same value as the scan's rolling window). */
+function gram4(b: Uint8Array, i: number): number {
+  return (FOLD[b[i]] << 24) | (FOLD[b[i + 1]] << 16) | (FOLD[b[i + 2]] << 8) | FOLD[b[i + 3]];
+}
+
+/** First index of byte `v` in b[from, end), or -1. Uses the native memchr when `b` is a Buffer. */
+function findByte(b: Uint8Array, v: number, from: number, end: number): number {
+  if (Buffer.isBuffer(b) && end - from > 32) {
+    const r = b.indexOf(v, from);
+    return r >= 0 && r < end ? r : -1;
+  }
+  for (let i = from; i < end; i++) if (b[i] === v) return i;
+  return -1;
+}
