@@ -61,6 +61,7 @@ export class ParallelPipeline implements FrameSink {
   private readonly rings: FrameRing[] = [];
   private readonly workers: Worker[] = [];
   private readonly results: Promise<WorkerResult>[] = [];
+  private readonly readies: Promise<void>[] = [];
   private readonly n: number;
   private readonly failures: string[] = [];
   /** Frames per worker, for the balance figure. */
@@ -76,11 +77,14 @@ export class ParallelPipeline implements FrameSink {
       const w = new Worker(entry, { workerData: { sab: ring.sab, spec, ctx } });
       this.rings.push(ring);
       this.workers.push(w);
+      let readyNow: () => void = () => undefined;
+      this.readies.push(new Promise<void>((r) => (readyNow = r)));
       this.results.push(
         new Promise<WorkerResult>((resolve, reject) => {
           let done: WorkerResult | null = null;
           w.on('message', (m: { type: string; counters?: Counters; error?: string }) => {
-            if (m.type === 'done') done = { counters: m.counters ?? {} };
+            if (m.type === 'ready') readyNow();
+            else if (m.type === 'done') done = { counters: m.counters ?? {} };
             else if (m.type === 'error') this.failures.push(`worker ${i}: ${m.error}`);
           });
           w.on('error', (err) => {
@@ -88,6 +92,7 @@ export class ParallelPipeline implements FrameSink {
             this.failures.push(`worker ${i}: ${err.message}`);
           });
           w.on('exit', (code) => {
+            readyNow();
             if (done) resolve(done);
             else reject(new HarrierError('HARRIER_ERR_WORKER', `worker ${i} stopped (exit code ${code}): ${this.failures.join('; ') || 'no result'}`));
           });
@@ -96,6 +101,15 @@ export class ParallelPipeline implements FrameSink {
       // An unhandled rejection must not end the process before finish() reports it.
       this.results[i].catch(() => undefined);
     }
+  }
+
+  /**
+   * Resolves when every worker has built its pipeline (rules loaded, …), or
+   * failed; frames pushed before then wait in the rings. Benchmarks await it
+   * to time processing apart from start-up.
+   */
+  async ready(): Promise<void> {
+    await Promise.all(this.readies);
   }
 
   frame(data: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number): void {

@@ -21,6 +21,7 @@ try {
     createWorkerPipeline(options: unknown, ctx: WorkerContext): Promise<WorkerPipeline> | WorkerPipeline;
   };
   const p = await mod.createWorkerPipeline(spec.options, ctx);
+  parentPort!.postMessage({ type: 'ready' });
   const sink = (data: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number): void =>
     p.frame(data, off, capLen, origLen, tsSec, tsNsec, linkType, ifIndex);
   while (ring.drain(sink, 200) !== -1) {
