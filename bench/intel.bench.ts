@@ -93,9 +93,12 @@ function build(): void {
 function lookups(): void {
   const rss0 = process.memoryUsage().rss;
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   const s = loadIntelStore(file);
   const t1 = process.hrtime.bigint();
+  const c1 = process.cpuUsage(c0);
   const loadMs = Number(t1 - t0) / 1e6;
+  const loadCpuMs = (c1.user + c1.system) / 1000;
   const rssLoaded = process.memoryUsage().rss;
 
   // Queries prepared before timing. Hits re-derive listed entries from the same generator.
@@ -117,16 +120,22 @@ function lookups(): void {
   const domq: string[] = new Array<string>(QUERIES);
   for (let i = 0; i < QUERIES; i++) domq[i] = i & 1 ? `www.n${q().toString(36)}.example.com` : `www.api.${domainOf(q() % N_DOM)}`;
 
-  const time = (fn: () => number): { perSec: number; hits: number } => {
+  // Wall clock and this process's CPU time per pass: on the shared machine the
+  // wall clock counts time the process waited for a core; CPU time does not.
+  const time = (fn: () => number): { perSec: number; perCpuSec: number; hits: number } => {
     let best = Infinity;
+    let bestCpu = Infinity;
     let hits = 0;
     for (let pass = 0; pass < (full ? 5 : 3); pass++) {
       const a = process.hrtime.bigint();
+      const ca = process.cpuUsage();
       hits = fn();
       const secs = Number(process.hrtime.bigint() - a) / 1e9;
+      const cu = process.cpuUsage(ca);
       best = Math.min(best, secs);
+      bestCpu = Math.min(bestCpu, (cu.user + cu.system) / 1e6);
     }
-    return { perSec: QUERIES / best, hits };
+    return { perSec: QUERIES / best, perCpuSec: QUERIES / bestCpu, hits };
   };
   const v4 = time(() => {
     let h = 0;
@@ -145,15 +154,15 @@ function lookups(): void {
   });
   const M = (x: number): string => (x / 1e6).toFixed(2);
   console.log('');
-  console.log(`| load ms | RSS after load MB (store part) | IPv4 lookups/s | IPv6 lookups/s | domain lookups/s | IPv4 hit % | domain hit % |`);
+  console.log(`| load ms wall (CPU) | RSS after load MB (store part) | IPv4 lookups/s wall (CPU) | IPv6 lookups/s wall (CPU) | domain lookups/s wall (CPU) | IPv4 hit % | domain hit % |`);
   console.log(`| --- | --- | --- | --- | --- | --- | --- |`);
   console.log(
-    `| ${loadMs.toFixed(0)} | ${(rssLoaded / 1e6).toFixed(0)} (${((rssLoaded - rss0) / 1e6).toFixed(0)}) | ${M(v4.perSec)} M | ${M(v6.perSec)} M | ${M(dom.perSec)} M | ${((100 * v4.hits) / QUERIES).toFixed(1)} | ${((100 * dom.hits) / QUERIES).toFixed(1)} |`,
+    `| ${loadMs.toFixed(0)} (${loadCpuMs.toFixed(0)}) | ${(rssLoaded / 1e6).toFixed(0)} (${((rssLoaded - rss0) / 1e6).toFixed(0)}) | ${M(v4.perSec)} M (${M(v4.perCpuSec)} M) | ${M(v6.perSec)} M (${M(v6.perCpuSec)} M) | ${M(dom.perSec)} M (${M(dom.perCpuSec)} M) | ${((100 * v4.hits) / QUERIES).toFixed(1)} | ${((100 * dom.hits) / QUERIES).toFixed(1)} |`,
   );
   // The issue's targets (at full scale): load ≤ 10 s, RSS ≤ 1.5 GB, ≥ 5 M IPv4 and ≥ 2 M domain lookups/s.
   const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
   console.log(
-    `targets: load ≤ 10 s ${verdict(loadMs <= 10_000)}; RSS ≤ 1.5 GB ${verdict(rssLoaded <= 1.5e9)}; IPv4 ≥ 5 M/s ${verdict(v4.perSec >= 5e6)}; domains ≥ 2 M/s ${verdict(dom.perSec >= 2e6)} (load average ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs while measuring)`,
+    `targets (wall clock): load ≤ 10 s ${verdict(loadMs <= 10_000)}; RSS ≤ 1.5 GB ${verdict(rssLoaded <= 1.5e9)}; IPv4 ≥ 5 M/s ${verdict(v4.perSec >= 5e6)}; domains ≥ 2 M/s ${verdict(dom.perSec >= 2e6)} (load average ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs while measuring)`,
   );
 }
 

@@ -249,6 +249,10 @@ export class FlowContextTracker implements Detector {
     this.flushEnded();
   }
 
+  finish(): void {
+    this.flushEnded();
+  }
+
   counters(): Record<string, number> {
     return {
       'harrier.k8s.context.flows': this.flows.size,

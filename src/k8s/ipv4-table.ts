@@ -10,7 +10,9 @@
  * object loads: entry, holder list, holder, identity). Here a slot is four
  * doubles in one cache line — [key, start, end, hasFast] — so the probe and
  * the time check of an address with a single holder (nearly all of them)
- * touch one line and no object; only the answer itself is loaded.
+ * touch one line and no object; only the answer itself is loaded. Measured
+ * (bench/k8s.bench.ts, loaded 2-core machine): 0.6 → 3.3–4.8 M lookups per
+ * CPU-second for the identity index; the probe alone runs at 32–45 M/s.
  *
  * Deletion uses backward-shift (no tombstones), so probe lengths do not decay
  * under churn — pods come and go all day. Load factor is kept ≤ 0.5.

@@ -497,9 +497,9 @@ export class K8sWatcher {
       this.watch
         .watch(s.res.path, { allowWatchBookmarks: true, resourceVersion: s.rv, timeoutSeconds }, onEvent, finish)
         .then((ctrl) => {
-          if (settled) return;
-          s.abort = ctrl;
-          if (this.stopped) ctrl.abort();
+          // Cancelled (stop, idle, error) before the response headers came: close it now.
+          if (settled || this.stopped) ctrl.abort();
+          else s.abort = ctrl;
         })
         .catch(finish);
     });

@@ -214,3 +214,33 @@ test('probes: DNS on any port, not random bytes or other protocols', () => {
   }
   assert.ok(yes <= 2, `${yes} of 20000 random datagrams probed as DNS`);
 });
+
+test('unsolicited mDNS announcement (response without a question): probed as DNS, logged as an answer without rrname (Suricata)', () => {
+  const ann = encodeDnsMessage({
+    id: 0, qr: true, aa: true, questions: [],
+    answers: [
+      { name: 'iphone.local', type: 1, class: 0x8001, ttl: 120, data: { kind: 'a', address: '169.254.1.2' } },
+      { name: 'iphone.local', type: 28, class: 0x8001, ttl: 120, data: { kind: 'aaaa', address: 'fe80::1' } },
+    ],
+  } as DnsMessageInit);
+  assert.equal(probeDnsUdp(ann, 0, ann.length), Probe.YES);
+  // no answers, a query without questions, a first record cut short or with a bad class: not DNS
+  const noAns = Buffer.from(ann);
+  noAns.writeUInt16BE(0, 6);
+  assert.equal(probeDnsUdp(noAns, 0, noAns.length), Probe.NO);
+  const query = Buffer.from(ann);
+  query.writeUInt16BE(0, 2);
+  assert.equal(probeDnsUdp(query, 0, query.length), Probe.NO);
+  assert.equal(probeDnsUdp(ann, 0, 12 + 14 + 4), Probe.NO);
+  const badClass = Buffer.from(ann);
+  badClass.writeUInt16BE(0x1234, 12 + 14 + 2);
+  assert.equal(probeDnsUdp(badClass, 0, badClass.length), Probe.NO);
+  const ctx = new Collect();
+  const st = dnsParser.create(ctx);
+  dnsParser.parse(st, 1, ann, 0, ann.length, 0);
+  assert.equal(ctx.txs.length, 1);
+  const eve = (ctx.txs[0] as DnsTx).eve();
+  assert.equal(eve.type, 'answer');
+  assert.equal(eve.rrname, undefined);
+  assert.deepEqual((eve.grouped as Record<string, unknown>).A, ['169.254.1.2']);
+});

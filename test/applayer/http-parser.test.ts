@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as zlib from 'node:zlib';
 import { createHttpParser, httpParser } from '../../src/applayer/http/index.js';
+import type { HttpTx } from '../../src/applayer/http/tx.js';
 import { sharedPath, skipWithoutShared } from '../support/shared.js';
 import { bytewise, run, splitAt, summary, validate, type Script } from './http-support.js';
 
@@ -335,7 +336,7 @@ test('TCP gaps: inside a body the parser skips on; inside headers only that dire
   const txs: { id: number; status: number; uri: string }[] = [];
   const events: string[] = [];
   const ab: string[] = [];
-  const st = decl.create({ tx: (t) => txs.push({ id: t.txId, status: t.status, uri: t.uriRaw.toString('latin1') }), event: (e) => events.push(e), abandon: (w) => ab.push(w) });
+  const st = decl.create({ tx: (a) => { const t = a as HttpTx; txs.push({ id: t.txId, status: t.status, uri: t.uriRaw.toString('latin1') }); }, event: (e) => events.push(e), abandon: (w) => ab.push(w) });
   const feed = (dir: 0 | 1, str: string): void => { const b = Buffer.from(str, 'latin1'); decl.parse(st, dir, b, 0, b.length, 0); };
   feed(0, 'GET / HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n');
   feed(1, 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc');
@@ -365,7 +366,7 @@ test('TCP gaps: inside a body the parser skips on; inside headers only that dire
 
 test('TCP gap in the response stream while an Upgrade request waits: the held bytes are parsed as HTTP', () => {
   const r: string[] = [];
-  const st = httpParser.create({ tx: (t) => r.push(t.uriRaw.toString('latin1')), event: () => {}, abandon: () => {} });
+  const st = httpParser.create({ tx: (t) => { r.push((t as HttpTx).uriRaw.toString('latin1')); }, event: () => {}, abandon: () => {} });
   const feed = (dir: 0 | 1, str: string): void => { const b = Buffer.from(str, 'latin1'); httpParser.parse(st, dir, b, 0, b.length, 0); };
   feed(0, 'GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n');
   assert.deepEqual(r, []);

@@ -87,7 +87,7 @@ test('http on a port tshark does not dissect is explained; on port 80 it is not'
   assert.deepEqual(res.unexplained, []);
   assert.equal(res.fields.get('http.request')?.explained.get(WHY.httpPort), 1);
   const res80 = newResult();
-  compareTransactions({ name: 'c', refused: false }, [], [http(0, { hostname: 'h', url: '/' })], res80);
+  compareTransactions({ name: 'c', refused: false }, [], [http(0, { hostname: 'h', url: '/', http_method: 'GET' })], res80);
   assert.equal(res80.unexplained.length, 1);
 });
 
@@ -140,4 +140,39 @@ test('tls: sni, ja3 and the subject CN among the certificate strings', () => {
   const refused = newResult();
   compareTransactions({ name: 'c', refused: true }, frames, [], refused);
   assert.deepEqual(refused.unexplained, []);
+});
+
+test('http: responses tshark does not dissect are explained only by a gap or an unfinished pdu from the server', () => {
+  const req = parseTxRow(row({ ...TCP, 'http.request': '1', 'http.host': 'h', 'http.request.uri': '/a' }), 0);
+  const body = (f: Record<string, string>): ReturnType<typeof parseTxRow> => parseTxRow(row({ ...TCP_BACK, 'frame.protocols': 'eth:ethertype:ip:tcp', ...f }), 1);
+  const eve = [http(0, { hostname: 'h', url: '/a', http_method: 'GET', status: 200 })];
+  const cmp = (frames: ReturnType<typeof parseTxRow>[]): TxResult => {
+    const res = newResult();
+    compareTransactions({ name: 'c', refused: false }, frames, eve, res);
+    return res;
+  };
+  // gap flagged on a server frame
+  const gap = cmp([req, body({ 'tcp.len': '1448', 'tcp.analysis.lost_segment': '1', 'tcp.reassembled_in': '9' })]);
+  assert.equal(summary(gap)['http.response.code'], `0/1 1:${WHY.responseGap}`);
+  // server payload tshark neither dissected nor reassembled: waiting for the rest of the pdu
+  const pend = cmp([req, body({ 'tcp.len': '1406' })]);
+  assert.equal(summary(pend)['http.response.code'], `0/1 1:${WHY.responseUnfinished}`);
+  assert.equal(pend.unexplained.length, 0);
+  // a gap in the client's stream, or server payload that was reassembled, is no evidence
+  assert.equal(cmp([req, parseTxRow(row({ ...TCP, 'frame.protocols': 'eth:ethertype:ip:tcp', 'tcp.len': '10', 'tcp.analysis.lost_segment': '1' }), 2)]).unexplained.length, 1);
+  assert.equal(cmp([req, body({ 'tcp.len': '1448', 'tcp.reassembled_in': '9' })]).unexplained.length, 1);
+});
+
+test('http: response-only transactions and requests after an unsolicited response', () => {
+  const resp = parseTxRow(row({ ...TCP_BACK, 'tcp.srcport': '18888', 'tcp.dstport': '40000', 'http.response': '1', 'http.response.code': '400' }), 0);
+  const eve = [http(0, { status: 400 }, 1, 40000, 18888), http(1, { hostname: 'h', url: '/', http_method: 'POST' }, 1, 40000, 18888)];
+  const res = newResult();
+  compareTransactions({ name: 'c', refused: false }, [resp], eve, res);
+  assert.deepEqual(res.unexplained, []);
+  assert.equal(summary(res)['http.request'], `0/2 1:${WHY.responseOnly},1:${WHY.afterUnsolicited}`);
+  assert.equal(summary(res)['http.response.code'], '1/1 ');
+  // a request Harrier logs with no unsolicited response before it stays unexplained
+  const res2 = newResult();
+  compareTransactions({ name: 'c', refused: false }, [], [http(0, { hostname: 'h', url: '/', http_method: 'GET' })], res2);
+  assert.equal(res2.unexplained.length, 1);
 });

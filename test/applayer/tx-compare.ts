@@ -48,6 +48,9 @@ export const TX_FIELDS = [
   'x509sat.bmpString',
   'x509sat.universalString',
   '_ws.malformed',
+  'tcp.analysis.lost_segment',
+  'tcp.len',
+  'tcp.reassembled_in',
 ] as const;
 
 /** Separator of repeated values (URIs and user agents contain commas). */
@@ -70,6 +73,12 @@ export interface TsTxFrame {
   certStrings: string[];
   /** tshark marked the frame [Malformed Packet]. */
   malformed: boolean;
+  /** tshark flagged "previous segment(s) not captured" on this TCP frame (a gap before it in its direction). */
+  lostSegment: boolean;
+  /** TCP payload bytes of the frame (0 when none or not TCP). */
+  tcpLen: number;
+  /** tshark used this frame's payload in a PDU it reassembled (tcp.reassembled_in). */
+  reassembled: boolean;
 }
 
 function vals(s: string | undefined): string[] {
@@ -143,6 +152,9 @@ export function parseTxRow(row: string, index: number): TsTxFrame {
     ja3: vals(c[24])[0] ?? '',
     certStrings,
     malformed: (c[31] ?? '') !== '',
+    lostSegment: (c[32] ?? '') !== '',
+    tcpLen: Number(vals(c[33])[0] ?? '0') || 0,
+    reassembled: (c[34] ?? '') !== '',
   };
 }
 
@@ -187,6 +199,26 @@ export const WHY = {
   /** An interim response (100 Continue, 102, 103): tshark lists it as a response, libhtp (Suricata, Harrier) folds it into the transaction whose final status EVE logs. Counted once per interim response, which is then left out of the pairing. */
   interim: 'http: interim 1xx response folded into the transaction',
   loneResponse: 'http: response to a non-http request (no request on either side)',
+  /** A response whose stream has a capture gap: tshark reassembles the body before it dissects the response and never completes it, so it shows none; libhtp (Suricata, Harrier) logs the status from the head and skips gaps inside a known-length body. Checked: tshark flagged "previous segment not captured" on a frame from the server of the 5-tuple. */
+  responseGap: 'http: capture gap in the response stream, tshark does not finish reassembling it',
+  /** Harrier's transaction holds a response and no request (libhtp's "unable to match response to request": the request was not captured); tshark has no request either. Checked: the EVE record has no http_method and tshark no request at that position. */
+  responseOnly: 'http: response-only transaction (request not captured), tshark has no request either',
+  /** The server spoke first with an HTTP response (e.g. 400 to nothing) and the client's HTTP request followed: tshark does not dissect the request, Suricata/Harrier log it (protocol detected on the response). Checked: Harrier's first transaction of the 5-tuple is response-only and tshark shows no request in the 5-tuple. */
+  /** tshark waited for more of a response PDU than the capture holds (capture ends mid-body): it dissects no response, libhtp (Suricata, Harrier) logs the status from the head. Checked: a frame from the server of the 5-tuple carries payload that tshark neither dissected as HTTP nor used in a finished reassembly. */
+  responseUnfinished: 'http: response pdu unfinished at capture end, tshark dissects none',
+  /** DTLS (over UDP: WebRTC/STUN, CAPWAP, …): tshark dissects its handshake and certificates; Harrier, like Suricata 7, parses TLS over TCP only. Checked: the 5-tuple is UDP and tshark shows dtls on it. */
+  dtls: 'tls: dtls over udp, harrier parses tls over tcp only',
+  /** TLS carried inside another protocol's framing (OpenVPN's control channel, RDP over UDP): tshark unwraps it, Harrier (as Suricata) does not parse the wrapper. Checked: tshark shows openvpn or rdpudp on the 5-tuple. */
+  tlsWrapped: 'tls: inside openvpn / rdp-udp framing, not parsed by harrier',
+  /** Certificate strings from an OCSP response carried over HTTP, not from a TLS handshake. Checked: tshark shows ocsp and no tls on the 5-tuple. */
+  ocsp: 'x509: strings of an ocsp response over http, no tls',
+  /** TLS after a STARTTLS/STLS/AUTH TLS upgrade of SMTP, IMAP, POP3 or FTP, or after MySQL's / PostgreSQL's SSL request: Harrier only recognises those protocols and does not hand the connection to its TLS parser after the upgrade (a Harrier limitation: Suricata does this for SMTP). Checked: tshark shows smtp, imap, pop, ftp, mysql or pgsql and tls on the same 5-tuple. */
+  starttls: 'tls: after starttls (smtp/imap/pop3/ftp) or a database ssl request (mysql/pgsql), harrier does not upgrade (limitation)',
+  /** HTTP or TLS carried after a SOCKS handshake (SOCKS proxy on the 5-tuple): tshark dissects through SOCKS; Harrier, like Suricata 7, has no SOCKS parser and does not find HTTP/TLS behind it. Checked: tshark shows socks on the 5-tuple. */
+  socks: 'http/tls behind a socks handshake, harrier does not parse socks',
+  /** The transaction rides in a tunnel Harrier does not decode (GTP-U, CAPWAP data): tshark dissects the inner flow, Harrier sees only the outer UDP flow. Checked: tshark shows gtp or capwap.data before the inner IP layer of the 5-tuple's frames. */
+  tunnel: 'inner flow of a gtp / capwap-data tunnel harrier does not decode',
+  afterUnsolicited: 'http: request after an unsolicited server response, tshark does not dissect it',
 } as const;
 
 export interface FieldTally {
@@ -293,6 +325,19 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
     if (f.httpReqs.length > 0) tsReq.set(f.key, [...(tsReq.get(f.key) ?? []), ...f.httpReqs]);
     if (f.httpResps.length > 0) tsResp.set(f.key, [...(tsResp.get(f.key) ?? []), ...f.httpResps.map((code) => ({ code, frame: f.index }))]);
   }
+  const addTo = (m: Map<string, Set<string>>, k: string, v: string): void => {
+    let l = m.get(k);
+    if (l === undefined) m.set(k, (l = new Set()));
+    l.add(v);
+  };
+  // per 5-tuple, the endpoints that sent a frame after a capture gap / payload tshark left pending
+  const lostFrom = new Map<string, Set<string>>();
+  const pendingFrom = new Map<string, Set<string>>();
+  for (const f of frames) {
+    if (f.key === '') continue;
+    if (f.lostSegment) addTo(lostFrom, f.key, f.src);
+    if (f.tcpLen > 0 && !f.reassembled && !f.protocols.includes('http')) addTo(pendingFrom, f.key, f.src);
+  }
   const hHttp = groupBy(
     eve.filter((r) => r.event_type === 'http'),
     eveKey,
@@ -311,14 +356,21 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
     const portWhy = tsNone && portsOf(k).every((p) => !TSHARK_HTTP_PORTS.has(p)) ? WHY.httpPort : null;
     const refusedWhy = cap.refused && txs.length === 0 ? WHY.refused : null;
     // Why tshark has a request or response Harrier lacks.
-    const missWhy = (frame: number): string | null => refusedWhy ?? (k.startsWith('17 ') ? WHY.httpUdp : dropped(frame) !== null ? WHY.decoderDrop : null);
+    const kps = protosOf.get(k);
+    const missWhy = (frame: number): string | null =>
+      refusedWhy ??
+      (k.startsWith('17 ') ? WHY.httpUdp : dropped(frame) !== null ? WHY.decoderDrop : kps?.has('socks') === true ? WHY.socks : kps !== undefined && (kps.has('gtp') || kps.has('capwap.data')) ? WHY.tunnel : null);
+    const noMethod = (t: EveRecord | undefined): boolean => t !== undefined && str(((t.http ?? {}) as Record<string, unknown>).http_method) === '';
+    // Harrier's first transaction answers nothing: the server spoke first
+    const unsolicited = reqs.length === 0 && noMethod(txs[0]);
     const n = Math.max(reqs.length, txs.length);
     for (let i = 0; i < n; i++) {
       const q = reqs[i];
       const t = txs[i];
       const h = (t?.http ?? {}) as Record<string, unknown>;
       if (q === undefined || t === undefined) {
-        record(res, 'http.request', false, q === undefined ? portWhy : missWhy(q.frame), () => `${at(k)} request #${i}: tshark ${q === undefined ? 'none' : q.uri}, harrier ${t === undefined ? 'none' : str(h.url)}`);
+        const why = q === undefined ? (portWhy ?? (noMethod(t) ? WHY.responseOnly : unsolicited ? WHY.afterUnsolicited : null)) : missWhy(q.frame);
+        record(res, 'http.request', false, why, () => `${at(k)} request #${i}: tshark ${q === undefined ? 'none' : q.uri}, harrier ${t === undefined ? 'none' : str(h.url)}`);
         continue;
       }
       record(res, 'http.request', true, null, () => '');
@@ -335,7 +387,10 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
       const status = t === undefined ? '' : str(((t.http ?? {}) as Record<string, unknown>).status);
       if (code === undefined && status === '') continue; // neither saw a response
       const lone = reqs.length === 0 && txs.length === 0 ? WHY.loneResponse : null;
-      record(res, 'http.response.code', code === status, code === undefined ? portWhy : t === undefined ? (missWhy(resps[i].frame) ?? lone) : null, () => `${at(k)} #${i}: tshark ${code ?? 'none'}, harrier ${status || 'none'}`);
+      const server = t === undefined ? '' : endpoint(canonicalIp(str(t.dest_ip)), Number(t.dest_port ?? 0));
+      const gapWhy =
+        code === undefined ? (lostFrom.get(k)?.has(server) === true ? WHY.responseGap : pendingFrom.get(k)?.has(server) === true ? WHY.responseUnfinished : null) : null;
+      record(res, 'http.response.code', code === status, code === undefined ? (portWhy ?? gapWhy) : t === undefined ? (missWhy(resps[i].frame) ?? lone) : null, () => `${at(k)} #${i}: tshark ${code ?? 'none'}, harrier ${status || 'none'}`);
     }
   }
   // ---- DNS
@@ -423,7 +478,27 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
   for (const [k, s] of tsTls) {
     const t = hTls.get(k)?.[0];
     const x = (t?.tls ?? {}) as Record<string, unknown>;
-    const why = t === undefined ? (cap.refused ? WHY.refused : s.quic ? WHY.inQuic : null) : null;
+    const ps = protosOf.get(k) ?? new Set<string>();
+    const why =
+      t === undefined
+        ? cap.refused
+          ? WHY.refused
+          : s.quic
+            ? WHY.inQuic
+            : ps.has('socks')
+              ? WHY.socks
+              : ps.has('gtp') || ps.has('capwap.data')
+                ? WHY.tunnel
+            : k.startsWith('17 ') && ps.has('dtls')
+              ? WHY.dtls
+              : ps.has('openvpn') || ps.has('rdpudp')
+                ? WHY.tlsWrapped
+                : ps.has('ocsp') && !ps.has('tls')
+                  ? WHY.ocsp
+                  : ps.has('tls') && (ps.has('smtp') || ps.has('imap') || ps.has('pop') || ps.has('ftp') || ps.has('mysql') || ps.has('pgsql'))
+                    ? WHY.starttls
+                    : null
+        : null;
     if (s.hello) {
       if (s.sni !== '' || str(x.sni) !== '') record(res, 'tls.sni', s.sni === str(x.sni), why, () => `${at(k)}: tshark ${JSON.stringify(s.sni)}, harrier ${t === undefined ? 'no tls record' : JSON.stringify(x.sni)}`);
       const ja3 = str(((x.ja3 ?? {}) as Record<string, unknown>).hash);

@@ -18,7 +18,7 @@ import {
   type Json,
 } from './sv-check.js';
 import { defaultProfile, findTests, parseTestYaml, planTest, ruleKeywords, rulesOf } from './sv-plan.js';
-import { docSection, judge, parseEve, replaceSection, DOC_BEGIN, DOC_END, type TestResult } from './sv-run.js';
+import { docSection, judge, parseEve, replaceSection, runPlan, WorkerSlot, DOC_BEGIN, DOC_END, type TestResult } from './sv-run.js';
 
 const alert: Json = {
   event_type: 'alert',
@@ -157,11 +157,15 @@ test('planner: scope decisions with one-line reasons, config translation, per-ch
     'suricata.yaml': '%YAML 1.1\n---\nvars:\n  address-groups:\n    HOME_NET: "[1.2.3.0/24]"\noutputs:\n  - eve-log:\n      types:\n        - alert\n        - http:\n            extended: yes\n',
   });
   makeTest(root, 'badset', { 'test.yaml': `args:\n  - --set stream.reassembly.depth=0\n${checks}`, 'input.pcap': '' });
+  makeTest(root, 'mqttfields', {
+    'test.yaml': 'checks:\n  - filter:\n      count: 3\n      match:\n        dest_port: 1883\n  - filter:\n      count: 1\n      match:\n        mqtt.connect.client_id: x\n',
+    'input.pcap': '',
+  });
   makeTest(root, 'onlyfiles', { 'test.yaml': 'checks:\n  - filter:\n      count: 1\n      match:\n        event_type: fileinfo\n', 'input.pcap': '' });
   makeTest(root, 'group/nested', { 'test.yaml': checks, 'input.pcap': '' });
 
   const tests = findTests(root);
-  assert.deepEqual(tests.map((d) => d.slice(root.length + 1)), ['badset', 'foo-ips', 'group/nested', 'lua', 'newer', 'nopcap', 'ok', 'onlyfiles', 'shell', 'smb', 'vars']);
+  assert.deepEqual(tests.map((d) => d.slice(root.length + 1)), ['badset', 'foo-ips', 'group/nested', 'lua', 'mqttfields', 'newer', 'nopcap', 'ok', 'onlyfiles', 'shell', 'smb', 'vars']);
   const plans = Object.fromEntries(tests.map((d) => [d.slice(root.length + 1), planTest(d, root, profile)]));
   const reason = (n: string): string => (plans[n].kind === 'skip' ? plans[n].reason : 'RUN');
   assert.match(reason('lua'), /HAVE_LUA/);
@@ -172,6 +176,7 @@ test('planner: scope decisions with one-line reasons, config translation, per-ch
   assert.match(reason('nopcap'), /no pcap/);
   assert.match(reason('badset'), /stream\.reassembly\.depth/);
   assert.match(reason('onlyfiles'), /fileinfo|file logging/);
+  assert.match(reason('mqttfields'), /checks mqtt fields/);
   assert.equal(reason('group/nested'), 'RUN');
 
   const ok = plans.ok;
@@ -219,4 +224,45 @@ test('EVE parsing, the generated doc section and its markers', () => {
   const second = replaceSection(first + 'after\n', 'NEW');
   assert.ok(second.includes('hand-written text') && second.includes('after') && second.includes('NEW'));
   assert.ok(!second.includes('expected 1 matches'), 'the old section is replaced');
+});
+
+test('a harrier that hangs, dies or fails is a FAIL with the reason; the runner goes on', async () => {
+  // A stand-in for dist/src/cli/main.js: behaviour chosen by the capture name.
+  const dir = mkdtempSync(join(tmpdir(), 'sv-worker-'));
+  const fake = join(dir, 'main.mjs');
+  writeFileSync(
+    fake,
+    [
+      "import { writeFileSync } from 'node:fs';",
+      'export async function main(argv) {',
+      "  const pcap = argv[3]; const eve = argv[argv.indexOf('--eve') + 1];",
+      "  if (pcap.endsWith('hang.pcap')) for (;;) {}",
+      "  if (pcap.endsWith('exit.pcap')) process.exit(3);",
+      "  if (pcap.endsWith('bad.pcap')) { process.stderr.write('harrier: warning: x\\nharrier: not a capture [HARRIER_ERR_CAPTURE_FORMAT]\\n'); return 1; }",
+      "  writeFileSync(eve, JSON.stringify({ event_type: 'alert' }) + '\\n');",
+      '  return 0;',
+      '}',
+    ].join('\n'),
+  );
+  const plan = (pcap: string): Parameters<typeof runPlan>[0] => ({
+    kind: 'run', name: pcap, dir, pcap: join(dir, pcap), rules: null, config: '', eveTypes: null, extraArgs: [], onAlerts: true,
+    checks: [{ kind: 'filter', spec: { count: 1, match: { event_type: 'alert' } }, skip: null }],
+  });
+  const slot = new WorkerSlot(fake, 20);
+  const opts = { harrier: 'unused', timeoutMs: 1500 };
+  try {
+    const hang = await runPlan(plan('hang.pcap'), opts, slot.run);
+    assert.equal(hang.status, 'FAIL');
+    assert.match(hang.reason, /did not finish within 1\.5 s/);
+    const died = await runPlan(plan('exit.pcap'), opts, slot.run);
+    assert.equal(died.status, 'FAIL');
+    assert.match(died.reason, /exited/);
+    const bad = await runPlan(plan('bad.pcap'), opts, slot.run);
+    assert.equal(bad.status, 'FAIL');
+    assert.match(bad.reason, /harrier exited 1: harrier: not a capture/);
+    const ok = await runPlan(plan('ok.pcap'), opts, slot.run);
+    assert.equal(ok.status, 'PASS', ok.reason);
+  } finally {
+    await slot.stop();
+  }
 });

@@ -192,6 +192,13 @@ export function rulesOutOfScope(text: string, profile: HarrierProfile): string |
   return null;
 }
 
+/** Record objects of protocols and subsystems Harrier does not log (a check on their fields is out of scope). */
+const UNLOGGED_OBJECTS = new Set([
+  'fileinfo', 'files', 'smtp', 'email', 'ftp', 'ftp_data', 'smb', 'dcerpc', 'nfs', 'krb5', 'ike', 'ikev2', 'snmp', 'sip', 'rfb', 'mqtt',
+  'modbus', 'dnp3', 'enip', 'cip', 'pgsql', 'tftp', 'ldap', 'websocket', 'mdns', 'rdp', 'bittorrent_dht', 'dhcp', 'quic', 'netflow',
+  'frame', 'drop', 'packet', 'arp', 'template', 'telnet', 'pop3', 'imap', 'mysql', 'redis', 'kafka', 'verdict', 'pgsql', 'doh2',
+]);
+
 /** Stats sections Harrier keeps under Suricata's names. */
 const STATS_SECTIONS = new Set(['decoder', 'flow', 'tcp', 'detect', 'app_layer', 'defrag', 'flow_bypassed', 'capture']);
 
@@ -220,6 +227,8 @@ export function checkOutOfScope(kind: 'filter' | 'stats', spec: Record<string, J
   const et = match.event_type;
   if (typeof et === 'string' && !profile.eventTypes.has(et)) return `checks ${describeType(et)} records (not produced by Harrier)`;
   for (const [k, v] of Object.entries(match)) {
+    const field = (k === 'has-key' || k === 'not-has-key' ? String(v) : k).split('.')[0].replace(/\[\d+\]$/, '');
+    if (UNLOGGED_OBJECTS.has(field) && k !== 'not-has-key') return `checks ${field} fields (not produced by Harrier)`;
     if (/(^|\.)app_proto(_ts|_tc|_orig|_expected)?$/.test(k) && typeof v === 'string' && !profile.appProtos.has(v)) {
       return `checks app_proto ${v} (not recognised by Harrier)`;
     }
@@ -399,6 +408,7 @@ const HARMLESS_TOP = new Set([
 const EVE_LOG_HARMLESS = new Set(['enabled', 'filetype', 'filename', 'types', 'append', 'level', 'threaded', 'buffer-size', 'rotate-interval', 'pcap-file', 'metadata', 'filemode']);
 /** Options of eve-log record types Harrier honours (or that only add fields); others make the test out of scope. */
 const EVE_TYPE_OPTIONS: Record<string, ReadonlySet<string>> = {
+  alert: new Set(['enabled', 'payload', 'payload-printable', 'payload-buffer-size', 'packet', 'metadata', 'http-body', 'http-body-printable', 'tagged-packets', 'http', 'tls', 'ssh', 'dns', 'app-layer', 'flow', 'rule', 'verdict']),
   dns: new Set(['enabled', 'version']),
   http: new Set(['enabled', 'extended']),
   tls: new Set(['enabled', 'extended']),
@@ -649,6 +659,15 @@ export function planTest(dir: string, root: string, profile: HarrierProfile): Pl
       if (!checkSkip && asObj(spec.match).event_type === 'alert') onAlerts = true;
       checks.push({ kind, spec, skip: checkSkip });
     }
+  }
+  // A filter without event_type counts records of every type: where the test
+  // also checks records Harrier does not write, that count includes them.
+  const unlogged = checks.find((c) => c.skip && /\(not produced by Harrier\)$/.test(c.skip));
+  if (unlogged) {
+    for (const c of checks) {
+      if (!c.skip && c.kind === 'filter' && asObj(c.spec.match).event_type === undefined) c.skip = `counts records of all types, and the test ${unlogged.skip}`;
+    }
+    onAlerts = checks.some((c) => !c.skip && c.kind === 'filter' && asObj(c.spec.match).event_type === 'alert');
   }
   if (checks.length > 0 && checks.every((c) => c.skip)) return skip(checks[0].skip ?? '');
   return { kind: 'run', name, dir, pcap, rules, config: harrierConfigText(s), eveTypes, checks, extraArgs, onAlerts };

@@ -41,19 +41,37 @@ test('rules check lists failures as FILE:LINE: sid N: REASON and ends with the s
   }
 });
 
-test('rules check exits 1 when nothing loads or a path is unreadable', () => {
+/** Runs the CLI in this process (spawning a Node per case is slow on a loaded CI machine), capturing its output. */
+async function inProcess(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const { main } = await import('../../src/cli/main.js');
+  let stdout = '';
+  let stderr = '';
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((c: string | Uint8Array) => ((stdout += String(c)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array) => ((stderr += String(c)), true)) as typeof process.stderr.write;
+  try {
+    const status = await main(['node', 'harrier', ...args]);
+    return { status, stdout, stderr };
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+}
+
+test('rules check exits 1 when nothing loads or a path is unreadable, 2 on bad usage', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'harrier-rules-cli-'));
   try {
     const f = join(dir, 'bad.rules');
     writeFileSync(f, 'alert tcp any any -> any any (msg:"no sid";)\n');
-    const r = harrier(['rules', 'check', f]);
+    const r = await inProcess(['rules', 'check', f]);
     assert.equal(r.status, 1);
     assert.match(r.stdout, /sid \?: rule has no sid\nloaded 0, failed 1\n$/);
     assert.match(r.stderr, /^harrier: no rule could be loaded \[HARRIER_ERR_RULE_PARSE\]\n$/);
-    const m = harrier(['rules', 'check', join(dir, 'missing.rules')]);
+    const m = await inProcess(['rules', 'check', join(dir, 'missing.rules')]);
     assert.equal(m.status, 1);
     assert.match(m.stderr, /^harrier: cannot read rules .*missing\.rules: ENOENT \[HARRIER_ERR_INPUT_OPEN\]\n$/);
-    assert.equal(harrier(['rules', 'check']).status, 2, 'missing argument is a usage error');
+    assert.equal((await inProcess(['rules', 'check'])).status, 2, 'missing argument is a usage error');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -295,6 +295,8 @@ export class FakeApiServer {
   private watch(path: string, query: Record<string, string>, res: ServerResponse, log: RequestLog): void {
     log.status = 200;
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    // The real API server sends the headers at once, before any event.
+    res.flushHeaders();
     const from = Number(query.resourceVersion ?? '0');
     const w: Watcher = { path, res, bookmarks: query.allowWatchBookmarks === 'true' };
     if (from > 0 && from < this.compactedRv) {

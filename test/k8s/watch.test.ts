@@ -68,7 +68,7 @@ async function env(opts: { pageSize?: number; startServer?: boolean; seed?: (s: 
 }
 
 /** Polls until `cond` holds (watch events arrive asynchronously); fails after `ms`. */
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -138,7 +138,7 @@ const seedCluster = (s: FakeApiServer): void => {
 test('pod created → running → deleted → IP reused by a new pod: flows before and after attributed through the Pipeline', async () => {
   const e = await env({ seed: seedCluster });
   try {
-    assert.equal(await e.watcher.waitForSync(3000), true, 'initial lists complete');
+    assert.equal(await e.watcher.waitForSync(10_000), true, 'initial lists complete');
     await podsWatchOpen(e);
     const ip = '10.244.1.9';
     await at(e, T0 + 10, () => {
@@ -175,7 +175,7 @@ test('pod created → running → deleted → IP reused by a new pod: flows befo
 test("a Deployment's pod rescheduled on another node; hostNetwork pods by port; Job pods completing without DELETE", async () => {
   const e = await env({ seed: seedCluster });
   try {
-    assert.equal(await e.watcher.waitForSync(3000), true);
+    assert.equal(await e.watcher.waitForSync(10_000), true);
     await podsWatchOpen(e);
     // Rescheduling: cart-…-old on node-1 deleted at +300, cart-…-new on node-2 from +305.
     await at(e, T0 + 1, () => e.server.apply(pod({ name: 'cart-5d8c7-old', uid: 'uid-old', ip: '10.244.1.20', node: 'node-1', created: T0 + 1, owner: { kind: 'ReplicaSet', name: 'cart-5d8c7' } })));
@@ -227,7 +227,7 @@ test("a Deployment's pod rescheduled on another node; hostNetwork pods by port; 
 test('a watch that breaks resumes from its resourceVersion; a 410 Gone forces a re-list that also finds deletions missed', async () => {
   const e = await env({ seed: seedCluster });
   try {
-    assert.equal(await e.watcher.waitForSync(3000), true);
+    assert.equal(await e.watcher.waitForSync(10_000), true);
     await podsWatchOpen(e);
     e.server.apply(pod({ name: 'a', uid: 'uid-a', ip: '10.244.1.5', created: T0 }));
     await until(() => e.index.lookup('10.244.1.5', -1, T0 + 1).kind === 'pod', 'pod a');
@@ -267,7 +267,7 @@ test('paged initial list with limit/continue, an expired continue token (HTTP 41
     },
   });
   try {
-    assert.equal(await e.watcher.waitForSync(3000), true);
+    assert.equal(await e.watcher.waitForSync(10_000), true);
     await podsWatchOpen(e);
     const podLists = e.server.requests.filter((r) => r.path === '/api/v1/pods' && r.query.watch === undefined);
     assert.equal(podLists.length, 4, '7 pods in pages of 2');
@@ -291,7 +291,7 @@ test('paged initial list with limit/continue, an expired continue token (HTTP 41
     },
   });
   try {
-    assert.equal(await f.watcher.waitForSync(5000), true);
+    assert.equal(await f.watcher.waitForSync(10_000), true);
     assert.ok(f.server.requests.some((r) => r.status === 410 && r.query.continue), 'a continue token was refused with 410');
     assert.ok(f.watcher.stats().resources.pods.relists >= 1);
     for (let i = 0; i < 7; i++) assert.equal(f.index.lookup(`10.244.1.${120 + i}`, -1, T0 + 1).kind, 'pod');
@@ -302,7 +302,7 @@ test('paged initial list with limit/continue, an expired continue token (HTTP 41
   // 500s: counted, logged once, retried with backoff until the server answers.
   const g = await env({ seed: (s) => ((s.failNext = 5), seedCluster(s)) });
   try {
-    assert.equal(await g.watcher.waitForSync(5000), true);
+    assert.equal(await g.watcher.waitForSync(10_000), true);
     assert.equal(g.watcher.stats().errors.http_500, 5);
     assert.equal(g.logs.filter((l) => l.startsWith('http_500')).length, 1, 'logged once per cause');
   } finally {
@@ -321,7 +321,7 @@ test('API server down at start: unknown identities and one warning, then it come
     seedCluster(e.server);
     e.server.apply(pod({ name: 'late', uid: 'uid-late', ip: '10.244.1.9', created: T0 }));
     await e.server.start();
-    assert.equal(await e.watcher.waitForSync(5000), true);
+    assert.equal(await e.watcher.waitForSync(10_000), true);
     assert.equal(name(e.index.lookup('10.244.1.9', -1, T0 + 5)), 'pod:shop/late');
     assert.equal(e.index.lookup('93.184.216.34', -1, T0 + 5).kind, 'external');
     assert.ok((e.watcher.stats().errors.econnrefused ?? 0) >= 1);
@@ -346,7 +346,7 @@ test('malformed objects and events are counted, never crash, and valid objects s
     },
   });
   try {
-    assert.equal(await e.watcher.waitForSync(3000), true);
+    assert.equal(await e.watcher.waitForSync(10_000), true);
     await podsWatchOpen(e);
     // A malformed watch event object too.
     (e.server as unknown as { watchers: Set<{ path: string; res: { write(s: string): void } }> }).watchers.forEach((w) => {
@@ -369,7 +369,7 @@ test('malformed objects and events are counted, never crash, and valid objects s
 test('UDP flows and services through the Pipeline (DNS to the cluster DNS service)', async () => {
   const e = await env({ seed: (s) => (seedCluster(s), s.apply(service('kube-dns', '10.96.0.53', 'kube-system'))) });
   try {
-    assert.equal(await e.watcher.waitForSync(3000), true);
+    assert.equal(await e.watcher.waitForSync(10_000), true);
     e.server.apply(pod({ name: 'web-1', uid: 'uid-web', ip: '10.244.2.9', node: 'node-2', created: T0 }));
     await until(() => e.index.lookup('10.244.2.9', -1, T0 + 1).kind === 'pod', 'web pod');
     const q = Buffer.from('abcd01000001000000000000076578616d706c6503636f6d0000010001', 'hex');

@@ -3,7 +3,8 @@
  * question, on any port. Allocation-free; reads at most header + one name.
  *
  * What makes random bytes fail: opcode must be assigned (0,1,2,4,5,6), the
- * question count 1..16, the first name made of plain labels (a pointer
+ * question count 1..16 (or 0 in a response, whose first answer record is
+ * then checked the same way: see probeFirstRecord), the first name made of plain labels (a pointer
  * there has nothing earlier to point at) within 255 octets, the class one
  * of IN/CH/HS/NONE/ANY (mDNS's unicast bit masked), and — when the whole
  * message is at hand — enough bytes left for the records the header counts
@@ -21,9 +22,15 @@ function probeMessage(buf: Buffer, off: number, avail: number, complete: boolean
   const opcode = (flags >> 11) & 0xf;
   if (opcode > 6 || opcode === 3) return Probe.NO;
   const qd = (buf[off + 4] << 8) | buf[off + 5];
-  if (qd < 1 || qd > MAX_PROBE_QUESTIONS) return Probe.NO;
-  const rrs = ((buf[off + 6] << 8) | buf[off + 7]) + ((buf[off + 8] << 8) | buf[off + 9]) + ((buf[off + 10] << 8) | buf[off + 11]);
+  const an = (buf[off + 6] << 8) | buf[off + 7];
+  const rrs = an + ((buf[off + 8] << 8) | buf[off + 9]) + ((buf[off + 10] << 8) | buf[off + 11]);
   const end = off + avail;
+  // A response without a question: unsolicited mDNS announcements (RFC 6762
+  // §8.3) open their flow with one. Suricata's probe accepts a message
+  // without questions too (it checks only that the counted records fit);
+  // here the first answer record must look like one instead.
+  if (qd === 0) return (flags & 0x8000) !== 0 && an >= 1 ? probeFirstRecord(buf, off + 12, end, complete, rrs) : Probe.NO;
+  if (qd > MAX_PROBE_QUESTIONS) return Probe.NO;
   let p = off + 12;
   let wire = 1;
   for (;;) {
@@ -42,6 +49,37 @@ function probeMessage(buf: Buffer, off: number, avail: number, complete: boolean
   p += 4;
   // Each further question needs >= 5 bytes, each record >= 11.
   if (complete && end - p < (qd - 1) * 5 + rrs * 11) return Probe.NO;
+  return Probe.YES;
+}
+
+/** Longest rdata of a plausible first answer (a TXT or certificate record is rarely longer). */
+const MAX_PROBE_RDLEN = 4096;
+
+/**
+ * The first resource record of a message without questions, at p: a name of
+ * plain labels (a pointer there would point into the header), a class of
+ * IN/CH/HS/NONE/ANY (mDNS's cache-flush bit masked), an rdata length that
+ * fits; when the message is whole, room for the remaining records.
+ */
+function probeFirstRecord(buf: Buffer, p: number, end: number, complete: boolean, rrs: number): Probe {
+  let wire = 1;
+  for (;;) {
+    if (p >= end) return complete ? Probe.NO : Probe.NEED_MORE;
+    const l = buf[p];
+    if (l === 0) break;
+    if (l > 63) return Probe.NO;
+    wire += l + 1;
+    if (wire > 255) return Probe.NO;
+    p += l + 1;
+  }
+  p++;
+  if (p + 10 > end) return complete ? Probe.NO : Probe.NEED_MORE;
+  const cls = ((buf[p + 2] << 8) | buf[p + 3]) & 0x7fff;
+  if (cls !== 1 && cls !== 3 && cls !== 4 && cls !== 254 && cls !== 255) return Probe.NO;
+  const rdlen = (buf[p + 8] << 8) | buf[p + 9];
+  if (rdlen > MAX_PROBE_RDLEN) return Probe.NO;
+  p += 10 + rdlen;
+  if (complete && (p > end || end - p < (rrs - 1) * 11)) return Probe.NO;
   return Probe.YES;
 }
 

@@ -52,6 +52,12 @@ export interface FastPattern {
   nocase: boolean;
   /** 'pkt_data' or a TxProgram key. */
   key: string;
+  /**
+   * The content is anchored (`offset`/`depth`/`startswith`, no
+   * `distance`/`within`): it can only occur in the buffer's first `head`
+   * bytes; -1 when unanchored.
+   */
+  head: number;
 }
 
 export type TxCheckFn = (tx: AppTx, now: number) => boolean;
@@ -265,7 +271,10 @@ function compileRule(rule: Rule, idx: number, ctx: {
   }
   if (best !== null) {
     const bytes = chop(best.c);
-    if (bytes.length > 0) fp = { bytes, nocase: best.c.nocase, key: best.key };
+    const c = best.c;
+    const depth = c.startsWith ? c.bytes.length : c.depth;
+    const head = typeof depth === 'number' && c.distance === null && c.within === null && (c.offset === null || typeof c.offset === 'number') ? (c.offset ?? 0) + depth : -1;
+    if (bytes.length > 0) fp = { bytes, nocase: c.nocase, key: best.key, head };
   }
 
   const id = (m: Map<string, number>, n: string): number => {

@@ -135,7 +135,8 @@ export class SignatureEngine implements Detector {
     const pres: Prefilter[] = [];
     const eachPacketGroup = (g: PacketGroup): void => {
       packetGroups++;
-      pres.push(g.pre);
+      pres.push(g.pre, g.preHead, g.preAll);
+      patterns -= g.preAll.patternCount; // preAll repeats pre + preHead: counted for memory, not as patterns
     };
     for (const pgs of [...this.groups.tcp, ...this.groups.udp]) {
       eachPacketGroup(pgs.any);
@@ -205,13 +206,19 @@ export class SignatureEngine implements Detector {
     ep.dport = pkt.dport;
     this.compiled.addresses.next();
 
+    // Ciphertext after a TLS/SSH handshake is not content-inspected (header-only rules still run).
+    const payloadLen = fs !== null && fs.encrypted ? 0 : pkt.payloadLen;
     this.candBegin();
     this.candAdd(g1.always);
-    this.candScan(g1.pre, pkt.data, pkt.payloadOff, pkt.payloadLen);
+    this.candScan(g1.pre, pkt.data, pkt.payloadOff, payloadLen);
+    this.candScan(g1.preHead, pkt.data, pkt.payloadOff, Math.min(payloadLen, g1.headLen));
     if (g2 !== null) {
       this.candAdd(g2.always);
-      this.candScan(g2.pre, pkt.data, pkt.payloadOff, pkt.payloadLen);
+      this.candScan(g2.pre, pkt.data, pkt.payloadOff, payloadLen);
+      this.candScan(g2.preHead, pkt.data, pkt.payloadOff, Math.min(payloadLen, g2.headLen));
     }
+    const isTcp = pkt.proto === 6;
+    if (isTcp && flow !== null && this.streamOn && payloadLen > 0) this.notePending(flow, dir);
     if (ipIdx.ruleCount > 0) {
       if (pkt.ipVersion === 4) {
         this.candAdd(ipIdx.lookup(pkt.src4));
@@ -219,10 +226,9 @@ export class SignatureEngine implements Detector {
       } else this.candAdd(ipIdx.v6Rules);
     }
     const n = this.candEnd();
-    const isTcp = pkt.proto === 6;
     for (let k = 0; k < n; k++) {
       const r = this.rules[this.cands[k]!]!;
-      if (r.pkt !== null && isTcp && r.streamMode === StreamMode.ONLY_STREAM && flow !== null) continue;
+      if (r.pkt !== null && ((isTcp && r.streamMode === StreamMode.ONLY_STREAM && flow !== null) || payloadLen === 0 && pkt.payloadLen > 0)) continue;
       if (this.fired[r.idx] === this.serial) continue;
       this.cEvaluated++;
       if (!this.matchCommon(r, pkt, flow, dir, pkt.proto)) continue;
@@ -292,6 +298,40 @@ export class SignatureEngine implements Detector {
     for (let h = 0; h < hits.count; h++) this.candAdd(pr[ids[h]!]!);
   }
 
+  private candOne(r: number): void {
+    if (this.candMark[r] !== this.candEpoch) {
+      this.candMark[r] = this.candEpoch;
+      this.cands[this.candN++] = r;
+    }
+  }
+
+  /** Scan only the seam between the kept tail and the new bytes of a stream window. */
+  private candSeam(pre: Prefilter, win: Buffer, tailLen: number, total: number): void {
+    if (tailLen === 0) return;
+    const from = Math.max(0, tailLen - (pre.maxPatLen - 1));
+    const to = Math.min(total, tailLen + pre.maxPatLen - 1);
+    this.candScan(pre, win, from, to - from);
+  }
+
+  /** Packet path, TCP with payload: remember the stream-eligible candidates for the stream chunk that will carry these bytes. */
+  private notePending(flow: Flow, dir: Direction): void {
+    const fs = flowState(flow);
+    const c = fs.pendingPkts[dir];
+    if (c < 0) return;
+    const pend = fs.pending[dir];
+    for (let k = 0; k < this.candN; k++) {
+      const r = this.rules[this.cands[k]!]!;
+      if (r.pkt === null || r.requirePacket || r.streamMode === StreamMode.NO_STREAM || r.fp === null) continue;
+      if (pend.length >= 256) {
+        fs.pendingPkts[dir] = -1;
+        pend.length = 0;
+        return;
+      }
+      pend.push(r.idx);
+    }
+    fs.pendingPkts[dir] = c + 1;
+  }
+
   private candEnd(): number {
     const n = this.candN;
     if (n > 1) this.cands.subarray(0, n).sort();
@@ -303,7 +343,7 @@ export class SignatureEngine implements Detector {
   stream(flow: Flow, dir: Direction, buf: Buffer, off: number, len: number): void {
     if (!this.streamOn || len <= 0) return;
     const fs = flowState(flow);
-    if (fs.pass) return;
+    if (fs.pass || fs.encrypted) return;
     this.now = flow.lastSec;
     this.nowNsec = flow.lastNsec;
     this.packetGroups(6, dir, flow.serverPort);
@@ -322,16 +362,31 @@ export class SignatureEngine implements Detector {
 
     if (g1.rules.length > 0 || g2 !== null) {
       this.setFlowEndpoints(flow, dir);
-      // Only where a fast pattern could end inside the new bytes.
       this.candBegin();
       this.candAdd(g1.alwaysStream);
-      const from1 = Math.max(0, tailLen - (g1.pre.maxPatLen - 1));
-      this.candScan(g1.pre, win, from1, total - from1);
-      if (g2 !== null) {
-        this.candAdd(g2.alwaysStream);
-        const from2 = Math.max(0, tailLen - (g2.pre.maxPatLen - 1));
-        this.candScan(g2.pre, win, from2, total - from2);
+      if (g2 !== null) this.candAdd(g2.alwaysStream);
+      // When the chunk is exactly one packet's payload that the packet path already prefiltered
+      // (the reassembler hands data over when it is acknowledged, after that packet), its hits
+      // are reused and only the seam with the kept tail is scanned: a fast pattern wholly inside
+      // the chunk was found then, one crossing the seam is found here. Otherwise (several
+      // packets, data seen before the packet path, overflow) the whole window is scanned, from
+      // where a pattern could end inside the new bytes. Measured on public-mix: the TCP payload
+      // was scanned twice before this, and the scan was the largest cost.
+      const pend = fs.pending[dir];
+      if (fs.pendingPkts[dir] === 1) {
+        for (let j = 0; j < pend.length; j++) this.candOne(pend[j]!);
+        this.candSeam(g1.preAll, win, tailLen, total);
+        if (g2 !== null) this.candSeam(g2.preAll, win, tailLen, total);
+      } else {
+        const from1 = Math.max(0, tailLen - (g1.preAll.maxPatLen - 1));
+        this.candScan(g1.preAll, win, from1, total - from1);
+        if (g2 !== null) {
+          const from2 = Math.max(0, tailLen - (g2.preAll.maxPatLen - 1));
+          this.candScan(g2.preAll, win, from2, total - from2);
+        }
       }
+      pend.length = 0;
+      fs.pendingPkts[dir] = 0;
       const n = this.candEnd();
       for (let k = 0; k < n; k++) {
         const r = this.rules[this.cands[k]!]!;
@@ -384,6 +439,8 @@ export class SignatureEngine implements Detector {
   // ------------------------------------------------------------ transactions
 
   tx(flow: Flow, tx: AppTx): void {
+    // The handshake is over: what follows is ciphertext (Suricata 7's default encryption-handling).
+    if (tx.proto === 'tls' || tx.proto === 'ssh') flowState(flow).encrypted = true;
     const fam = tx.proto === 'http2' ? 'http' : tx.proto;
     const pair = this.groups.tx.get(fam);
     if (pair === undefined) return;

@@ -63,8 +63,18 @@ export class Prefilter {
 }
 
 export class PacketGroup {
-  /** Prefilter over pkt_data fast patterns. */
+  /** Prefilter over pkt_data fast patterns (unanchored ones; all of them for stream windows, see `preAll`). */
   readonly pre = new Prefilter();
+  /**
+   * Anchored fast patterns (their content has offset/depth): on packets only
+   * the first `headLen` bytes are scanned for them. Many short ET patterns
+   * (`|05|` depth 1, `|00 01|` depth 2) are anchored; scanning them over
+   * whole payloads made them hit nearly everywhere.
+   */
+  readonly preHead = new Prefilter();
+  headLen = 0;
+  /** Every pkt_data fast pattern, for stream windows (whose start is not a message start). */
+  readonly preAll = new Prefilter();
   /** Rules evaluated on every packet of the group (no usable fast pattern). */
   always: Int32Array = new Int32Array(0);
   /** Of `always`, those with a pkt_data program that may run on stream data. */
@@ -77,8 +87,13 @@ export class PacketGroup {
     const alwaysStream: number[] = [];
     for (const i of rules) {
       const r = all[i]!;
-      if (r.fp !== null && r.fp.key === 'pkt_data') this.pre.add(r.fp.bytes, r.fp.nocase, i);
-      else if (ipIndexed[i] === 1) continue;
+      if (r.fp !== null && r.fp.key === 'pkt_data') {
+        this.preAll.add(r.fp.bytes, r.fp.nocase, i);
+        if (r.fp.head >= 0 && r.fp.head <= 1024) {
+          this.preHead.add(r.fp.bytes, r.fp.nocase, i);
+          if (r.fp.head > this.headLen) this.headLen = r.fp.head;
+        } else this.pre.add(r.fp.bytes, r.fp.nocase, i);
+      } else if (ipIndexed[i] === 1) continue;
       else {
         always.push(i);
         if (r.pkt !== null && !r.requirePacket) alwaysStream.push(i);
@@ -87,6 +102,8 @@ export class PacketGroup {
     this.always = Int32Array.from(always).sort();
     this.alwaysStream = Int32Array.from(alwaysStream).sort();
     this.pre.build();
+    this.preHead.build();
+    this.preAll.build();
   }
 }
 

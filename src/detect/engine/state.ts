@@ -25,6 +25,18 @@ export class SigFlowState {
    * delivers it later, when the data is acknowledged) does not alert them again.
    */
   pktFired: [number[], number[]] = [[], []];
+  /**
+   * Stream-eligible rules the packet prefilter found in each direction's
+   * packets since that direction's last stream chunk, and how many packets
+   * contributed (-1: more than the list holds). See SignatureEngine.stream.
+   */
+  pending: [number[], number[]] = [[], []];
+  pendingPkts: [number, number] = [0, 0];
+  /**
+   * The TLS/SSH handshake is over: the rest is ciphertext, and its payload is
+   * not content-inspected (Suricata 7's default `encryption-handling`).
+   */
+  encrypted = false;
   /** Stream bytes inspected per direction (for stream_size fallback and stats). */
   streamBytes: [number, number] = [0, 0];
 
