@@ -7,18 +7,18 @@
  * flow. `-` reads a capture from standard input, e.g. `tcpdump -w - | harrier
  * analyze -`.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { assertSupportedLinkType, readCaptureFile, readCaptureStream, type CaptureSummary } from '../capture/reader.js';
 import { HarrierError } from '../errors.js';
 import { EveWriter } from '../output/eve-writer.js';
 import { loadConfig } from '../sensor/config.js';
 import { Pipeline } from '../sensor/pipeline.js';
-import { formatSummary } from './summary.js';
-import { setupIdentity } from '../k8s/setup.js';
-import { attachIntel } from '../detect/intel/load.js';
-import { loadSignatureEngine, loadSummaryLine } from '../detect/engine/load.js';
-import { createBehaviour } from '../detect/behaviour/index.js';
-import { dirname, join } from 'node:path';
+import { formatSummary, type SummarySource } from './summary.js';
+import { alertPcapDir, buildAnalysis, type AnalysisLog, type AnalysisSettings } from '../sensor/analysis.js';
+import { ParallelPipeline } from '../sensor/parallel.js';
+import { closeSync, openSync } from 'node:fs';
+import type { Counters } from '../events/stats.js';
 
 export interface AnalyzeOptions {
   eve?: string;
@@ -39,6 +39,8 @@ export interface AnalyzeOptions {
   pcap?: boolean;
   /** false (`--no-behaviour`): no behaviour detectors (on by default, as the config's `behaviour.enabled`). */
   behaviour?: boolean;
+  /** Pipeline worker threads (default 1: everything on the main thread). */
+  workers?: number;
 }
 
 export async function analyzeCommand(captures: string[], opts: AnalyzeOptions): Promise<void> {
@@ -47,37 +49,25 @@ export async function analyzeCommand(captures: string[], opts: AnalyzeOptions): 
   }
   const cfg = loadConfig(opts.config);
   for (const w of cfg.warnings) process.stderr.write(`harrier: warning: ${w}\n`);
-  const eve = opts.eve ? new EveWriter(opts.eve) : undefined;
-  // The enricher asks the pipeline's DNS answer table for egress domains; the pipeline is made just below.
-  let dnsOf: Pipeline | undefined;
-  // Snapshots and/or a live watch whose initial list completes (or times out with a warning) before any packet.
-  const identity = await setupIdentity(cfg, {
-    snapshots: opts.k8s ?? [],
-    kubeconfig: opts.kubeconfig,
-    dnsAnswers: () => dnsOf?.dnsAnswers,
-    warn: (line) => process.stderr.write(`harrier: warning: ${line}\n`),
-  });
-  const k8s = identity?.enricher;
-  // Alert pcaps: beside a file EVE by default, --pcap-dir elsewhere, --no-pcap none.
-  const pcapDir = opts.pcap === false ? undefined : opts.pcapDir ?? (opts.eve && opts.eve !== '-' ? join(dirname(opts.eve), 'pcap') : undefined);
-  const pipeline = new Pipeline(cfg, { eve, k8s, ...(pcapDir !== undefined ? { alertPcap: { dir: pcapDir } } : {}) });
-  dnsOf = pipeline;
-  // First detector: the others' alerts then carry the flow's original client and domain.
-  if (identity) pipeline.addDetector(identity.context);
-  attachIntel(pipeline, cfg.intel, opts.intel ?? [], {
+  const settings: AnalysisSettings = {
     configPath: opts.config,
-    identity: k8s?.index ?? null,
-    log: (line) => process.stderr.write(`harrier: ${line}\n`),
-  });
-  if (opts.rules && opts.rules.length > 0) {
-    const sigs = loadSignatureEngine(opts.rules, cfg, pipeline.alerts);
-    process.stderr.write(`harrier: ${loadSummaryLine(sigs)}\n`);
-    pipeline.addDetector(sigs.engine);
-  }
-  // Behaviour detectors (scans, floods, brute force, tunnels, beacons, p2p, mining, exfiltration; baselines).
-  if (opts.behaviour !== false && cfg.behaviour.enabled) {
-    pipeline.addDetector(createBehaviour(cfg, pipeline.alerts, { k8s, resolveDomain: (c, sv, ts) => pipeline.dnsAnswers.lookup(c, sv, ts)?.name }));
-  }
+    k8s: opts.k8s ?? [],
+    kubeconfig: opts.kubeconfig,
+    intel: opts.intel ?? [],
+    rules: opts.rules ?? [],
+    pcapDir: alertPcapDir(opts.eve, opts.pcapDir, opts.pcap),
+    behaviour: opts.behaviour !== false,
+  };
+  const log: AnalysisLog = {
+    info: (line) => process.stderr.write(`harrier: ${line}\n`),
+    warn: (line) => process.stderr.write(`harrier: warning: ${line}\n`),
+  };
+  const workers = opts.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new HarrierError('HARRIER_ERR_USAGE', `--workers takes a whole number from 1 to 64, not ${String(opts.workers)}`);
+  if (workers > 1) return analyzeParallel(captures, opts, settings, workers);
+  const eve = opts.eve ? new EveWriter(opts.eve) : undefined;
+  const analysis = await buildAnalysis(cfg, settings, eve, log);
+  const pipeline = analysis.pipeline;
   const summaries: { name: string; summary: CaptureSummary }[] = [];
   try {
     for (const name of captures) {
@@ -88,16 +78,21 @@ export async function analyzeCommand(captures: string[], opts: AnalyzeOptions): 
     }
     pipeline.finish();
   } catch (err) {
-    await identity?.close();
+    await analysis.close();
     throw err;
   } finally {
     eve?.close();
   }
   const counters = pipeline.counters();
-  await identity?.close();
+  await analysis.close();
   for (const { summary } of summaries) {
     if (summary.truncated) counters['harrier.capture.truncated'] = (counters['harrier.capture.truncated'] ?? 0) + 1;
   }
+  report(opts, counters, pipeline, summaries.length, eve?.records ?? 0);
+}
+
+/** `--stats` file and the human summary (on stderr when EVE goes to stdout, so they never mix). */
+function report(opts: AnalyzeOptions, counters: Counters, source: SummarySource, captures: number, eveRecords: number): void {
   if (opts.stats) {
     try {
       writeFileSync(opts.stats, JSON.stringify(counters, null, 1) + '\n');
@@ -106,8 +101,62 @@ export async function analyzeCommand(captures: string[], opts: AnalyzeOptions): 
     }
   }
   if (!opts.quiet) {
-    // With EVE on standard output the summary must not mix into it.
-    const text = formatSummary(pipeline, counters, summaries.length, opts.eve, eve?.records ?? 0);
+    const text = formatSummary(source, counters, captures, opts.eve, eveRecords);
     (opts.eve === '-' ? process.stderr : process.stdout).write(text);
   }
+}
+
+/**
+ * `--workers N`: the capture is read here and dispatched by address pair to N
+ * worker threads, each running the whole analysis (sensor/parallel.ts). EVE
+ * lines are appended by the workers to one descriptor opened here.
+ */
+async function analyzeParallel(captures: string[], opts: AnalyzeOptions, settings: AnalysisSettings, workers: number): Promise<void> {
+  const startedAt = process.hrtime.bigint();
+  let fd = -1;
+  let ownFd = false;
+  if (opts.eve === '-') fd = 1;
+  else if (opts.eve) {
+    try {
+      mkdirSync(dirname(opts.eve), { recursive: true });
+      // Truncate, then append: O_APPEND makes each worker's block of lines land whole.
+      closeSync(openSync(opts.eve, 'w'));
+      fd = openSync(opts.eve, 'a');
+      ownFd = true;
+    } catch (err) {
+      throw new HarrierError('HARRIER_ERR_OUTPUT', `cannot write EVE file ${opts.eve}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  const module = new URL('../sensor/analysis-worker.js', import.meta.url).href;
+  const p = new ParallelPipeline({ module, options: settings }, { workers, eveFd: fd });
+  const summaries: CaptureSummary[] = [];
+  let counters: Counters;
+  try {
+    await p.ready();
+    for (const name of captures) {
+      const onLinkType = (lt: number): void => assertSupportedLinkType(lt, name === '-' ? 'standard input' : name);
+      const summary = name === '-' ? await readCaptureStream(process.stdin, p, { onLinkType }) : readCaptureFile(name, p, { onLinkType });
+      summaries.push(summary);
+      for (const w of summary.warnings) process.stderr.write(`harrier: warning: ${name}: ${w}\n`);
+    }
+    counters = await p.finish();
+  } catch (err) {
+    await p.terminate();
+    throw err;
+  } finally {
+    if (ownFd) closeSync(fd);
+  }
+  for (const s of summaries) if (s.truncated) counters['harrier.capture.truncated'] = (counters['harrier.capture.truncated'] ?? 0) + 1;
+  const flowsByProto = new Map<number, number>();
+  for (const [k, v] of Object.entries(counters)) if (k.startsWith('harrier.summary.flows_proto.')) flowsByProto.set(Number(k.slice(28)), v);
+  const source: SummarySource = {
+    elapsed: () => Number(process.hrtime.bigint() - startedAt) / 1e9,
+    packets: counters['harrier.summary.packets'] ?? 0,
+    bytes: counters['harrier.summary.bytes'] ?? 0,
+    flowRecords: counters['harrier.summary.flow_records'] ?? 0,
+    flowsByProto,
+    streamBytes: counters['harrier.stream.bytes_delivered'] ?? 0,
+    streamGaps: counters['harrier.stream.gaps'] ?? 0,
+  };
+  report(opts, counters, source, captures.length, counters['harrier.summary.eve_records'] ?? 0);
 }

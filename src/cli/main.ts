@@ -49,8 +49,9 @@ export function buildProgram(): Command {
     .option('--pcap-dir <dir>', 'write a pcap of each alerted flow into DIR (default: pcap/ beside a file --eve)')
     .option('--no-pcap', 'write no alert pcaps')
     .option('--no-behaviour', 'run no behaviour detectors (scans, floods, brute force, tunnels, beacons, p2p, mining, exfiltration, baselines)')
+    .option('--workers <n>', 'pipeline worker threads (flows spread by address pair; each loads rules, intel and identity itself)', (v: string) => Number(v))
     .addOption(new Option('--quiet', 'print no summary'))
-    .action(async (captures: string[], opts: { eve?: string; config?: string; stats?: string; quiet?: boolean; k8s?: string[]; intel?: string[]; kubeconfig?: string | boolean; rules?: string[]; pcapDir?: string; pcap?: boolean; behaviour?: boolean }) => {
+    .action(async (captures: string[], opts: { eve?: string; config?: string; stats?: string; quiet?: boolean; k8s?: string[]; intel?: string[]; kubeconfig?: string | boolean; rules?: string[]; pcapDir?: string; pcap?: boolean; behaviour?: boolean; workers?: number }) => {
       await analyzeCommand(captures, opts);
     });
   registerIntelCommands(program);

@@ -1,11 +1,21 @@
 /** The short human summary `harrier analyze` prints. */
 import type { Counters } from '../events/stats.js';
 import { protoName } from '../events/format.js';
-import type { Pipeline } from '../sensor/pipeline.js';
+
+/** What the summary reads: a Pipeline, or the same figures gathered from worker threads. */
+export interface SummarySource {
+  elapsed(): number;
+  readonly packets: number;
+  readonly bytes: number;
+  readonly flowRecords: number;
+  readonly flowsByProto: ReadonlyMap<number, number>;
+  readonly streamBytes: number;
+  readonly streamGaps: number;
+}
 
 const n = (v: number): string => v.toLocaleString('en-US');
 
-export function formatSummary(p: Pipeline, c: Counters, captures: number, eveTarget: string | undefined, eveRecords: number): string {
+export function formatSummary(p: SummarySource, c: Counters, captures: number, eveTarget: string | undefined, eveRecords: number): string {
   const secs = p.elapsed();
   const mb = p.bytes / 1e6;
   const lines: string[] = [];

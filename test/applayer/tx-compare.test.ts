@@ -176,3 +176,47 @@ test('http: response-only transactions and requests after an unsolicited respons
   compareTransactions({ name: 'c', refused: false }, [], [http(0, { hostname: 'h', url: '/', http_method: 'GET' })], res2);
   assert.equal(res2.unexplained.length, 1);
 });
+
+test('tls: records Harrier lacks are explained only by what tshark shows on the 5-tuple (dtls, openvpn, ocsp, starttls, socks, tunnels)', () => {
+  const hello = (protos: string, l4 = 'tcp'): ReturnType<typeof parseTxRow> =>
+    parseTxRow(row({ 'frame.protocols': protos, 'ip.src': '10.0.0.1', 'ip.dst': '10.0.0.2', [`${l4}.srcport`]: '40000', [`${l4}.dstport`]: '443', 'tls.handshake.type': '1', 'tls.handshake.extensions_server_name': 's', 'tls.handshake.ja3': 'aaa' }), 0);
+  const cert = (protos: string, l4 = 'tcp'): ReturnType<typeof parseTxRow> =>
+    parseTxRow(row({ 'frame.protocols': protos, 'ip.src': '10.0.0.2', 'ip.dst': '10.0.0.1', [`${l4}.srcport`]: '443', [`${l4}.dstport`]: '40000', 'x509sat.uTF8String': 'cn' }), 1);
+  const whys = (frames: ReturnType<typeof parseTxRow>[]): string[] => {
+    const res = newResult();
+    compareTransactions({ name: 'c', refused: false }, frames, [], res);
+    return res.unexplained.length > 0 ? ['unexplained'] : [...new Set([...res.fields.values()].flatMap((t) => [...t.explained.keys()]))];
+  };
+  assert.deepEqual(whys([hello('eth:ethertype:ip:udp:dtls', 'udp'), cert('eth:ethertype:ip:udp:dtls', 'udp')]), [WHY.dtls]);
+  assert.deepEqual(whys([hello('eth:ethertype:ip:tcp:dtls')]), ['unexplained'], 'dtls is a udp protocol: over tcp it is no evidence');
+  assert.deepEqual(whys([hello('eth:ethertype:ip:tcp:openvpn:tls')]), [WHY.tlsWrapped]);
+  assert.deepEqual(whys([cert('eth:ethertype:ip:tcp:http:ocsp')]), [WHY.ocsp]);
+  assert.deepEqual(whys([parseTxRow(row({ 'frame.protocols': 'eth:ethertype:ip:tcp:smtp', 'ip.src': '10.0.0.2', 'ip.dst': '10.0.0.1', 'tcp.srcport': '443', 'tcp.dstport': '40000' }), 0), hello('eth:ethertype:ip:tcp:tls')]), [WHY.starttls]);
+  assert.deepEqual(whys([hello('eth:ethertype:ip:tcp:socks:tls')]), [WHY.socks]);
+  assert.deepEqual(whys([hello('eth:ethertype:ip:tcp:proxy:tls')]), [WHY.proxyHeader]);
+  assert.deepEqual(whys([hello('eth:ethertype:ip:udp:gtp:ip:tcp:tls')]), [WHY.tunnel]);
+  assert.deepEqual(whys([hello('eth:ethertype:ip:tcp:tls')]), ['unexplained'], 'plain tls that harrier misses stays unexplained');
+});
+
+test('x509: a subject without CN compares all its values; a client-only certificate is explained when eve has no subject', () => {
+  const ch = { 'frame.protocols': 'eth:ethertype:ip:tcp:tls', 'ip.src': '10.0.0.1', 'ip.dst': '10.0.0.2', 'tcp.srcport': '40000', 'tcp.dstport': '443' };
+  const sh = { 'frame.protocols': 'eth:ethertype:ip:tcp:tls', 'ip.src': '10.0.0.2', 'ip.dst': '10.0.0.1', 'tcp.srcport': '443', 'tcp.dstport': '40000' };
+  const rec = (tls: Record<string, unknown>): EveRecord[] => [{ event_type: 'tls', flow_id: 1, proto: 'TCP', src_ip: '10.0.0.1', src_port: 40000, dest_ip: '10.0.0.2', dest_port: 443, tls }];
+  const hello = parseTxRow(row({ ...ch, 'tls.handshake.type': '1' }), 0);
+  const noCn = [hello, parseTxRow(row({ ...sh, 'x509sat.CountryName': 'IT', 'x509sat.printableString': `Some-State${AGG}ntop.org` }), 1)];
+  const a = newResult();
+  compareTransactions({ name: 'c', refused: false }, noCn, rec({ subject: 'C=IT, ST=Some-State, O=ntop.org' }), a);
+  assert.equal(summary(a)['x509.subject.cn'], '1/1 ');
+  const b = newResult();
+  compareTransactions({ name: 'c', refused: false }, noCn, rec({ subject: 'C=IT, ST=Other, O=ntop.org' }), b);
+  assert.equal(b.unexplained.length, 1);
+  const clientOnly = [hello, parseTxRow(row({ ...ch, 'tls.handshake.type': '11', 'x509sat.uTF8String': 'AnyDesk Client' }), 2)];
+  const c = newResult();
+  compareTransactions({ name: 'c', refused: false }, clientOnly, rec({}), c);
+  assert.equal(summary(c)['x509.subject.cn'], `0/1 1:${WHY.clientCert}`);
+  // a server certificate Harrier did not log is not explained by the rule
+  const serverToo = [...clientOnly, parseTxRow(row({ ...sh, 'x509sat.uTF8String': 'srv' }), 3)];
+  const d = newResult();
+  compareTransactions({ name: 'c', refused: false }, serverToo, rec({}), d);
+  assert.equal(d.unexplained.length, 1);
+});

@@ -51,6 +51,7 @@ export const TX_FIELDS = [
   'tcp.analysis.lost_segment',
   'tcp.len',
   'tcp.reassembled_in',
+  'x509sat.CountryName',
 ] as const;
 
 /** Separator of repeated values (URIs and user agents contain commas). */
@@ -139,6 +140,7 @@ export function parseTxRow(row: string, index: number): TsTxFrame {
   const types = vals(c[22]).flatMap((t) => t.split(','));
   const certStrings: string[] = [];
   for (let k = 25; k <= 30; k++) certStrings.push(...vals(c[k]));
+  certStrings.push(...vals(c[35])); // C= values are CountryName, not one of the string types
   return {
     index,
     protocols: protos,
@@ -218,6 +220,10 @@ export const WHY = {
   socks: 'http/tls behind a socks handshake, harrier does not parse socks',
   /** The transaction rides in a tunnel Harrier does not decode (GTP-U, CAPWAP data): tshark dissects the inner flow, Harrier sees only the outer UDP flow. Checked: tshark shows gtp or capwap.data before the inner IP layer of the 5-tuple's frames. */
   tunnel: 'inner flow of a gtp / capwap-data tunnel harrier does not decode',
+  /** tshark's certificate strings all come from a certificate the client sent (mutual TLS, the server sent none in the capture); EVE tls.subject is the server's certificate (Suricata), so Harrier logs none. Checked: every frame with certificate strings was sent by the ClientHello's sender, and the EVE record has no subject. */
+  clientCert: 'x509: only a client certificate in the capture, eve subject is the server certificate',
+  /** A PROXY protocol header (HAProxy) precedes the TLS bytes: tshark skips it, protocol detection in Suricata 7 and Harrier starts at the first byte of the stream, so the flow is not recognised as tls (Harrier reads the header only for identity, src/k8s/flow-context.ts). Checked: tshark shows proxy on the 5-tuple. */
+  proxyHeader: 'tls: after a proxy protocol header, detection sees the header first',
   afterUnsolicited: 'http: request after an unsolicited server response, tshark does not dissect it',
 } as const;
 
@@ -458,16 +464,22 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
     }
   }
   // ---- TLS
-  const tsTls = new Map<string, { sni: string; ja3: string; certs: Set<string>; hello: boolean; quic: boolean }>();
+  const tsTls = new Map<string, { sni: string; ja3: string; certs: Set<string>; hello: boolean; quic: boolean; client: string; clientCerts: boolean; otherCerts: boolean }>();
   for (const f of frames) {
     if (f.key === '' || (!f.clientHello && f.certStrings.length === 0)) continue;
     let s = tsTls.get(f.key);
-    if (s === undefined) tsTls.set(f.key, (s = { sni: '', ja3: '', certs: new Set(), hello: false, quic: false }));
+    if (s === undefined) tsTls.set(f.key, (s = { sni: '', ja3: '', certs: new Set(), hello: false, quic: false, client: '', clientCerts: false, otherCerts: false }));
     if (f.protocols.includes('quic')) s.quic = true;
     if (f.clientHello && !s.hello) {
       s.hello = true;
       s.sni = f.sni;
       s.ja3 = f.ja3;
+      s.client = f.src;
+    }
+    if (f.certStrings.length > 0) {
+      // who sent the certificate: the ClientHello's sender (a client certificate) or not
+      if (s.hello && f.src === s.client) s.clientCerts = true;
+      else s.otherCerts = true;
     }
     for (const c of f.certStrings) s.certs.add(c);
   }
@@ -485,6 +497,8 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
           ? WHY.refused
           : s.quic
             ? WHY.inQuic
+            : ps.has('proxy')
+              ? WHY.proxyHeader
             : ps.has('socks')
               ? WHY.socks
               : ps.has('gtp') || ps.has('capwap.data')
@@ -506,8 +520,13 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
     }
     if (s.certs.size > 0) {
       // tshark gives the strings of every certificate in the chain without saying which name they belong to: Harrier's subject CN must be one of them.
-      const cn = /(?:^|, )CN=(.*?)(?:, [A-Za-z]+=|$)/.exec(str(x.subject))?.[1] ?? '';
-      record(res, 'x509.subject.cn', cn !== '' && s.certs.has(cn), why, () => `${at(k)}: harrier subject ${t === undefined ? 'no tls record' : JSON.stringify(x.subject)} not among tshark's ${[...s.certs].slice(0, 4).join(' | ')}`);
+      const subject = str(x.subject);
+      const cn = /(?:^|, )CN=(.*?)(?:, [A-Za-z]+=|$)/.exec(subject)?.[1] ?? '';
+      // a subject without CN (e.g. C, ST, O only): every one of its values must be among the strings
+      const rdns = cn === '' && subject !== '' ? subject.split(/, (?=[A-Za-z]+=)/).map((r) => r.slice(r.indexOf('=') + 1)) : [];
+      const eq = cn !== '' ? s.certs.has(cn) : rdns.length > 0 && rdns.every((v) => s.certs.has(v));
+      const certWhy = why ?? (t !== undefined && subject === '' && s.clientCerts && !s.otherCerts ? WHY.clientCert : null);
+      record(res, 'x509.subject.cn', eq, certWhy, () => `${at(k)}: harrier subject ${t === undefined ? 'no tls record' : JSON.stringify(x.subject)} not among tshark's ${[...s.certs].slice(0, 4).join(' | ')}`);
     }
   }
 }
