@@ -73,6 +73,12 @@ test('http: fields compared per request in order, host port ignored, 100 Continu
   assert.match(res.unexplained[0], /http\.request\.uri: c 6 10\.0\.0\.1:40000 10\.0\.0\.2:80 #1: tshark "\/b", harrier "\/B"/);
 });
 
+test('nameWhy: control bytes, tshark octal escapes vs the byte in eve', () => {
+  assert.equal(nameWhy('www.a\u0004\u0005\u0006b.cn', 'www.a\\004\\005\\006b.cn'), WHY.dnsControl);
+  assert.equal(nameWhy('1.\u0012.0.127.in-addr.arpa', '1.\\022.0.127.in-addr.arpa'), WHY.dnsControl);
+  assert.equal(nameWhy('1.\u0016.0.127.in-addr.arpa', '1.\\022.0.127.in-addr.arpa'), null, 'octal, not decimal');
+});
+
 test('nameWhy: case, root, escaped bytes', () => {
   assert.equal(nameWhy('A.example', 'a.EXAMPLE'), '');
   assert.equal(nameWhy('', '<Root>'), WHY.dnsRoot);

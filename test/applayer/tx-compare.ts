@@ -189,6 +189,8 @@ export const WHY = {
   dnsRoot: 'dns: root name, tshark "<Root>", eve ""',
   /** Bytes outside printable ASCII in a name: EVE escapes them as \xHH (Suricata), tshark prints the raw bytes. Checked: equal once each escape is one undecodable byte. */
   dnsEscape: 'dns: non-ascii bytes in name, eve \\xHH vs tshark raw',
+  /** Control bytes in a name: tshark prints them as \ooo (octal), EVE carries the byte (JSON-escaped \u00XX, as Suricata). Checked: equal once each \ooo is its byte. */
+  dnsControl: 'dns: control bytes in name, tshark \\ooo vs eve byte',
   /** A DNS or TLS message inside QUIC (DNS over QUIC, QUIC's TLS ClientHello): tshark dissects it; Harrier's QUIC parser logs quic records, not dns/tls ones. Checked: tshark shows quic on the frame. */
   inQuic: 'dns/tls carried inside quic (harrier logs quic)',
   /** Malformed DNS one side rejects: Harrier raised a dns applayer anomaly on the flow, or tshark marked the frame malformed. */
@@ -308,6 +310,8 @@ export function nameWhy(h: string, t: string): string | null {
   if (h.toLowerCase() === t.toLowerCase()) return '';
   if (t === '<Root>' && h === '') return WHY.dnsRoot;
   // tshark's raw bytes reach us as UTF-8 text: undecodable ones as U+FFFD, valid sequences as one character; compare the ASCII.
+  // tshark escapes control bytes as \ooo (octal); EVE carries the byte itself (JSON \u00XX)
+  if (/\\[0-7]{3}/.test(t) && /[\x00-\x1f\x7f]/.test(h) && t.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))).toLowerCase() === h.toLowerCase()) return WHY.dnsControl;
   if (/\\x[0-9a-f]{2}/i.test(h) && /[^\x00-\x7f]/.test(t) && h.replace(/\\x[0-9a-f]{2}/gi, '') === t.replace(/[^\x00-\x7f]/g, '')) return WHY.dnsEscape;
   return null;
 }

@@ -84,16 +84,23 @@ export type Coding = 'gzip' | 'deflate';
 /**
  * Content-Encoding value → codings to undo, in the order to undo them (the
  * reverse of the header's order); null when an unsupported coding (br,
- * compress, …) is present, in which case the body is kept as sent.
+ * compress, lzma, zstd) is present, in which case the body is kept as sent;
+ * unknown tokens are skipped.
  */
 export function parseCodings(v: Buffer): Coding[] | null {
   const out: Coding[] = [];
-  for (const raw of v.toString('latin1').split(',')) {
-    const t = raw.trim().toLowerCase();
-    if (t === '' || t === 'identity') continue;
-    if (t === 'gzip' || t === 'x-gzip') out.push('gzip');
-    else if (t === 'deflate') out.push('deflate');
-    else return null;
+  // Read as Suricata's libhtp does, so evasions that browsers still decode
+  // are decoded here too (http-evader): NUL bytes are ignored, codings are
+  // separated by commas or whitespace, and a token that contains "gzip" or
+  // "deflate" ("x_gzip", "gzip_x", "x-deflate") is that coding.
+  // eslint-disable-next-line no-control-regex
+  for (const raw of v.toString('latin1').replace(/\x00/g, '').split(/[,\s]+/)) {
+    const t = raw.toLowerCase();
+    if (t === '' || t === 'identity' || t === 'none' || t === 'inflate') continue;
+    if (t.includes('gzip')) out.push('gzip');
+    else if (t.includes('deflate')) out.push('deflate');
+    else if (t === 'br' || t === 'compress' || t === 'x-compress' || t === 'lzma' || t === 'zstd') return null;
+    // other tokens (": deflate", "gzip x") are junk libhtp steps over
   }
   return out.reverse();
 }
@@ -106,9 +113,41 @@ const SYNC = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
 
 function inflateOnce(data: Buffer, coding: Coding, limit: number): Buffer {
   const opts = { ...SYNC, maxOutputLength: Math.max(1, limit) };
-  if (coding === 'gzip') return zlib.gunzipSync(data, opts);
+  // libhtp's decompressors switch between gzip and deflate when the data
+  // says otherwise; the gzip magic decides here
+  if (coding === 'gzip' || (data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b)) {
+    try {
+      return zlib.gunzipSync(data, opts);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw e;
+      // zlib refuses reserved flag bits and bad header CRCs that browsers
+      // (and libhtp) let pass: skip the gzip header ourselves and inflate the
+      // deflate data; a body that is not gzip at all is tried as deflate
+      // (only for those headers: raw inflate skips the CRC check that finds
+      // corrupt bodies)
+      const start = gzipDataStart(data);
+      if (start < 0) return isZlibHeader(data) ? zlib.inflateSync(data, opts) : zlib.inflateRawSync(data, opts);
+      if ((data[3]! & 0xe2) === 0) throw e;
+      return zlib.inflateRawSync(data.subarray(start), opts);
+    }
+  }
   // "deflate" is meant to be zlib-wrapped, but servers also send raw deflate
   return isZlibHeader(data) ? zlib.inflateSync(data, opts) : zlib.inflateRawSync(data, opts);
+}
+
+/** Offset of the deflate data after a gzip header (RFC 1952 §2.3), or -1 if there is none. */
+function gzipDataStart(b: Buffer): number {
+  if (b.length < 10 || b[0] !== 0x1f || b[1] !== 0x8b || b[2] !== 8) return -1;
+  const flg = b[3]!;
+  let off = 10;
+  if (flg & 0x04) {
+    if (off + 2 > b.length) return -1;
+    off += 2 + (b[off]! | (b[off + 1]! << 8));
+  }
+  if (flg & 0x08) { while (off < b.length && b[off] !== 0) off++; off++; }
+  if (flg & 0x10) { while (off < b.length && b[off] !== 0) off++; off++; }
+  if (flg & 0x02) off += 2;
+  return off <= b.length ? off : -1;
 }
 
 export interface DecodeResult {

@@ -594,11 +594,25 @@ export class HttpState {
     this.ensureHead(d, d.headLen + n);
     copyBytes(buf, p, stop, d.head, d.headLen);
     d.headLen += n;
-    if (!haveLf) return stop;
+    if (!haveLf) {
+      // libhtp's probe: 8 bytes without a line end whose first non-control
+      // byte is not a hex digit are no chunk size; the body is then read to
+      // the end of the connection (a server that says chunked but is not)
+      if (d.headLen >= 8 && !looksLikeChunkSize(d.head, d.headLen)) this.badChunk(d, dir);
+      return stop;
+    }
     const h = d.head;
     let i = 0;
     const e = d.headLen;
-    while (i < e && isWs(h[i])) i++;
+    // Suricata's libhtp skips leading CR/LF/SP/HT/VT/FF, reads the hex digits
+    // and ignores whatever follows them ("fx", "f\0"): an evasion-resistant
+    // reading that the http-evader tests check. A line of only such control
+    // bytes is skipped and the next line is read as the size.
+    while (i < e && isChunkCtl(h[i]!)) i++;
+    if (i === e) {
+      d.resetHead();
+      return stop;
+    }
     let size = 0;
     let digits = 0;
     let zeros = 0;
@@ -607,17 +621,17 @@ export class HttpState {
     for (; i < e; i++) {
       const v = hexDigit(h[i]!);
       if (v < 0) break;
-      if (++digits > 12) break; // > 2^48 bytes: nonsense
+      if (++digits > 8) break; // libhtp refuses sizes above INT32_MAX
       size = size * 16 + v;
     }
-    while (i < e && isWs(h[i])) i++;
-    const c = h[i];
-    const ok = digits > 0 && digits <= 12 && (c === 0x3b || c === CR || c === LF);
-    d.resetHead();
+    const ok = digits > 0 && digits <= 8 && size <= 0x7fffffff;
     if (!ok) {
+      // libhtp then reads the rest of the response, this line included, as
+      // a body that runs to the end of the connection
       this.badChunk(d, dir);
       return stop;
     }
+    d.resetHead();
     if (size === 0) {
       d.st = St.TRAILER;
       d.firstLineDone = true;
@@ -630,12 +644,15 @@ export class HttpState {
 
   private badChunk(d: DirState, dir: Direction): void {
     this.ctx.event(dir === 0 ? E.invalidRequestChunkLen : E.invalidResponseChunkLen);
-    d.resetHead();
     if (dir === 1) {
-      // keep what follows as body: more useful to inspection than nothing
+      // keep what follows, and the unreadable line itself, as body (as
+      // libhtp does): more useful to inspection than nothing
       d.st = St.BODY_EOF;
+      if (d.headLen > 0) this.bodyData(d, dir, d.head, 0, d.headLen);
+      d.resetHead();
       return;
     }
+    d.resetHead();
     // the request stream cannot be reframed: stop reading it
     if (d.tx !== null) this.finishBody(d, dir);
     if (d.tx !== null) d.tx.requestComplete = true;
@@ -680,10 +697,10 @@ export class HttpState {
       const r = decodeBounded(data, c, limit);
       if (!r.ok && !r.limited) failed = true;
       if (r.limited) limited = true;
-      if (!r.ok && r.data.length === 0) {
-        data = comp.bytes(); // not really compressed: keep it as sent
-        break;
-      }
+      // a layer that does not decode passes its input through, as libhtp's
+      // decompressors do: the other layers are still undone ("gzip, deflate"
+      // over a body that is only gzipped)
+      if (!r.ok && r.data.length === 0) continue;
       data = r.data;
     }
     if (failed && !comp.truncated) this.ctx.event(E.gzipDecompressionFailed);
@@ -820,6 +837,17 @@ function isWs(c: number | undefined): boolean {
   return c === 0x20 || c === 0x09;
 }
 
+/** Bytes libhtp skips before a chunk size (CR, LF, SP, HT, VT, FF). */
+function isChunkCtl(c: number): boolean {
+  return c === 0x0d || c === 0x0a || c === 0x20 || c === 0x09 || c === 0x0b || c === 0x0c;
+}
+
+function looksLikeChunkSize(h: Buffer, e: number): boolean {
+  let i = 0;
+  while (i < e && isChunkCtl(h[i]!)) i++;
+  return i === e || hexDigit(h[i]!) >= 0;
+}
+
 function hexDigit(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   const l = c | 0x20;
@@ -845,11 +873,15 @@ function requestLineIs09(b: Buffer, s: number, e: number): boolean {
   return i >= e;
 }
 
-/** Transfer-Encoding whose last coding is chunked. */
+/**
+ * Transfer-Encoding that makes the body chunked. Suricata's libhtp takes any
+ * value that contains "chunked" (case-insensitive, NUL bytes ignored), so
+ * "xchunked", "chu\0nked" or "x, chunked, y" all dechunk: following it keeps
+ * the evasions of http-evader visible to file_data.
+ */
 function lastCodingIsChunked(v: Buffer): boolean {
-  const s = v.toString('latin1');
-  const last = s.slice(s.lastIndexOf(',') + 1).trim().toLowerCase();
-  return last === 'chunked';
+  // eslint-disable-next-line no-control-regex
+  return v.toString('latin1').replace(/\x00/g, '').toLowerCase().includes('chunked');
 }
 
 const CL_ABSENT = -1;
