@@ -44,7 +44,13 @@ export function validateParsers(parsers: readonly AppParserDecl<unknown>[]): voi
 
 /** The settings of `app-layer:` in the configuration file that shape the parsers. */
 export interface AppLayerSettings {
-  http: { requestBodyLimit: number; responseBodyLimit: number; extended: boolean };
+  http: {
+    requestBodyLimit: number;
+    responseBodyLimit: number;
+    extended: boolean;
+    /** Content-Encoding layers undone at most (Suricata's response-body-decompress-layer-limit). */
+    decompressLayerLimit?: number;
+  };
   /** `ja4` and `alpn` add fields Suricata 7.0.4's schema does not have (Suricata 8 names). */
   tls: { ja4: boolean; alpn: boolean };
 }
@@ -59,6 +65,7 @@ export function appParsers(s: AppLayerSettings): readonly AppParserDecl<unknown>
     requestBodyLimit: s.http.requestBodyLimit,
     responseBodyLimit: s.http.responseBodyLimit,
     extendedEve: s.http.extended,
+    ...(s.http.decompressLayerLimit !== undefined ? { maxEncodingLayers: s.http.decompressLayerLimit } : {}),
   }) as AppParserDecl<unknown>;
   const tls = createTlsParser({ eve: { ja4: s.tls.ja4, alpn: s.tls.alpn } }) as AppParserDecl<unknown>;
   return APP_PARSERS.map((p) => (p === httpParser ? http : p === tlsParser ? tls : p));

@@ -34,6 +34,12 @@ export function formatSummary(p: SummarySource, c: Counters, captures: number, e
   lines.push(
     `decoder events: ${n(total)}${events.length ? ' (' + events.slice(0, 8).map(([k, v]) => `${k.slice('decoder.event.'.length)} ${n(v)}`).join(', ') + (events.length > 8 ? ', …' : '') + ')' : ''}`,
   );
+  const alerts = c['detect.alert'] ?? 0;
+  if (alerts > 0) {
+    const by = (gid: number): number => c[`harrier.detect.alerts_by_gid.${gid}`] ?? 0;
+    const rules = alerts - by(9000001) - by(9000002);
+    lines.push(`alerts: ${n(alerts)} (signatures ${n(rules)}, intel ${n(by(9000001))}, behaviour ${n(by(9000002))}); pcaps: ${n(c['harrier.alert_pcap.files'] ?? 0)}`);
+  }
   if (eveTarget) lines.push(`eve: ${n(eveRecords)} records → ${eveTarget === '-' ? 'standard output' : eveTarget}`);
   return lines.join('\n') + '\n';
 }

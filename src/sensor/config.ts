@@ -265,6 +265,9 @@ export function applyConfig(doc: unknown, base = defaultConfig()): HarrierConfig
   if ('request-body-limit' in http) cfg.appLayer.http.requestBodyLimit = parseSize(http['request-body-limit'], 'app-layer.http.request-body-limit');
   if ('response-body-limit' in http) cfg.appLayer.http.responseBodyLimit = parseSize(http['response-body-limit'], 'app-layer.http.response-body-limit');
   if ('extended' in http) cfg.appLayer.http.extended = bool(http.extended, 'app-layer.http.extended');
+  if ('response-body-decompress-layer-limit' in http) {
+    cfg.appLayer.http.decompressLayerLimit = parseSize(http['response-body-decompress-layer-limit'], 'app-layer.http.response-body-decompress-layer-limit');
+  }
   const tls = obj(al.tls, 'app-layer.tls');
   if ('ja4' in tls) cfg.appLayer.tls.ja4 = bool(tls.ja4, 'app-layer.tls.ja4');
   if ('alpn' in tls) cfg.appLayer.tls.alpn = bool(tls.alpn, 'app-layer.tls.alpn');

@@ -325,6 +325,7 @@ interface Settings {
   httpExtended: boolean;
   requestBodyLimit?: string;
   responseBodyLimit?: string;
+  decompressLayerLimit?: string;
   ja4?: boolean;
   thresholdFile?: string;
 }
@@ -351,8 +352,10 @@ function applySet(key: string, value: string, s: Settings, dir: string): string 
     case 'logging.outputs.1.file.type':
     case 'stats.interval':
     case 'pcap-file.checksum-checks':
-    case 'app-layer.protocols.http.libhtp.default-config.response-body-decompress-layer-limit':
       if (key === 'pcap-file.checksum-checks') s.checksums = v !== 'no';
+      return null;
+    case 'app-layer.protocols.http.libhtp.default-config.response-body-decompress-layer-limit':
+      s.decompressLayerLimit = v;
       return null;
     default:
       if (/^app-layer\.protocols\.[a-z0-9_-]+\.enabled$/.test(key)) {
@@ -523,6 +526,7 @@ export function harrierConfigText(s: Settings): string {
   lines.push('app-layer:', '  http:', `    extended: ${s.httpExtended ? 'yes' : 'no'}`);
   if (s.requestBodyLimit) lines.push(`    request-body-limit: ${yamlScalar(s.requestBodyLimit)}`);
   if (s.responseBodyLimit) lines.push(`    response-body-limit: ${yamlScalar(s.responseBodyLimit)}`);
+  if (s.decompressLayerLimit) lines.push(`    response-body-decompress-layer-limit: ${yamlScalar(s.decompressLayerLimit)}`);
   if (s.ja4 !== undefined) lines.push('  tls:', `    ja4: ${s.ja4 ? 'yes' : 'no'}`);
   return lines.join('\n') + '\n';
 }

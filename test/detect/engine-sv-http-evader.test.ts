@@ -12,7 +12,7 @@ import * as zlib from 'node:zlib';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { httpParser } from '../../src/applayer/http/index.js';
+import { createHttpParser, httpParser } from '../../src/applayer/http/index.js';
 import { Pipeline } from '../../src/sensor/pipeline.js';
 import { defaultConfig } from '../../src/sensor/config.js';
 import { EveCollector } from '../../src/output/eve-writer.js';
@@ -71,7 +71,12 @@ test('Content-Encoding junk, gzip header flags zlib refuses, layers that do not 
   for (const ce of ['x-deflate', ': deflate', 'def\0late']) assert.equal(h(ce, df), BODY, JSON.stringify(ce));
   // more codings named than applied: the ones that fail pass data through
   assert.equal(h('gzip, deflate', gz), BODY);
-  assert.equal(h('deflate, gzip, deflate', df), BODY);
+  assert.equal(h('deflate, gzip', df), BODY);
+  // three layers when the limit allows three (suricata-verify sets it to 3)
+  const three = zlib.gzipSync(zlib.deflateSync(zlib.gzipSync(Buffer.from(BODY, 'latin1'))));
+  const r3 = run(createHttpParser({ maxEncodingLayers: 3 }), [[0, REQ], [1, Buffer.concat([Buffer.from(`HTTP/1.1 200 ok\r\nContent-Length: ${three.length}\r\nContent-Encoding: gzip, deflate, gzip\r\n\r\n`), three])]]);
+  assert.equal(r3.txs[0]!.responseBodyBytes.toString('latin1'), BODY);
+  assert.equal(h('gzip, deflate, gzip', three).includes('EICAR'), false); // default limit 2: too many layers, kept as sent
   // reserved flag bits (0x80) and a header CRC (FHCRC) that is wrong
   const reserved = Buffer.from(gz);
   reserved[3] = 0x80;

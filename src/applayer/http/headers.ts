@@ -78,7 +78,10 @@ function lowerName(b: Buffer, s: number, e: number): string {
       return cands[k]!.name;
     }
   }
-  return b.toString('latin1', s, e).toLowerCase();
+  // NUL bytes do not count: libhtp looks headers up ignoring them
+  // ("Transfer\0-Encoding" is Transfer-Encoding to it, an http-evader case)
+  const n = b.toString('latin1', s, e).toLowerCase();
+  return b.indexOf(0, s) >= 0 && b.indexOf(0, s) < e ? n.replace(/\0/g, '') : n;
 }
 
 /** Problems found in a header block, as bits (the caller maps them to request/response event names). */
@@ -132,7 +135,8 @@ export function parseHeaderBlock(b: Buffer, s: number, e: number, out: HttpHeade
       nS = ls; nE = le; vS = le; vE = le;
     } else {
       nS = ls; nE = colon;
-      while (nE > nS && isWs(b[nE - 1])) { nE--; issues |= HDR_INVALID_NAME; }
+      // libhtp drops every byte <= 0x20 (not only SP/HT) before the colon
+      while (nE > nS && b[nE - 1]! <= 0x20) { nE--; issues |= HDR_INVALID_NAME; }
       if (nE === nS) issues |= HDR_INVALID_NAME;
       for (let i = nS; i < nE; i++) if (TCHAR[b[i]!] === 0) { issues |= HDR_INVALID_NAME; break; }
       vS = colon + 1;
