@@ -91,6 +91,18 @@ test('Content-Encoding junk, gzip header flags zlib refuses, layers that do not 
   assert.ok(r.events.includes('http.gzip_decompression_failed'), r.events.join());
 });
 
+test('header names: NUL bytes ignored, control bytes before the colon dropped; 204/304 bodies read when framed', () => {
+  const ch = chunked((n) => `${n.toString(16)}\r\n`);
+  for (const name of ['Transfer-Encoding\0', 'Transfer\0-Encoding', 'Transfer-Encoding\x0b', 'Transfer-Encoding\x0c', 'Transfer-Encoding\r ']) {
+    assert.equal(body(`${name}:chunked\r\n`, ch), BODY, JSON.stringify(name));
+  }
+  const r = run(httpParser, [[0, REQ], [1, `HTTP/1.1 204 No Content\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY}`]]);
+  assert.equal(r.txs[0]!.responseBodyBytes.toString('latin1'), BODY);
+  // without framing a 204 still ends at its head
+  const n = run(httpParser, [[0, REQ + REQ], [1, 'HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok']]);
+  assert.deepEqual(n.txs.map((t) => t.status), [204, 200]);
+});
+
 const SV = 'suricata-verify/tests/http-evader';
 const RULES = [
   'alert http any any -> any any (msg:"EICAR file data"; file_data; content:"EICAR-STANDARD-ANTIVIRUS-TEST-FILE"; sid:1;)',

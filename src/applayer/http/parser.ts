@@ -517,7 +517,13 @@ export class HttpState {
     if (this.abandoned) return;
 
     // body framing (RFC 9112 §6.3)
-    const noBody = tx.methodIs(HEAD) || status === 204 || status === 304 || (status >= 100 && status < 200);
+    // 1xx, 204 and 304 have no body, unless the server frames one anyway:
+    // browsers then read it, and so does libhtp (an http-evader case). A 304's
+    // Content-Length describes the cached representation (RFC 9110 §8.6),
+    // so only Transfer-Encoding frames a body there.
+    const te0 = tx.responseHeader('transfer-encoding') !== null;
+    const framed = te0 || (status !== 304 && tx.responseHeader('content-length') !== null);
+    const noBody = tx.methodIs(HEAD) || (!framed && (status === 204 || status === 304 || (status >= 100 && status < 200)));
     if (noBody) {
       this.messageDone(1, p);
       return;
