@@ -31,25 +31,39 @@ function probeMessage(buf: Buffer, off: number, avail: number, complete: boolean
   // here the first answer record must look like one instead.
   if (qd === 0) return (flags & 0x8000) !== 0 && an >= 1 ? probeFirstRecord(buf, off + 12, end, complete, rrs) : Probe.NO;
   if (qd > MAX_PROBE_QUESTIONS) return Probe.NO;
-  let p = off + 12;
-  let wire = 1;
-  for (;;) {
-    if (p >= end) return complete ? Probe.NO : Probe.NEED_MORE;
-    const l = buf[p];
-    if (l === 0) break;
-    if (l > 63) return Probe.NO;
-    wire += l + 1;
-    if (wire > 255) return Probe.NO;
-    p += l + 1;
-  }
-  p++;
+  let p = skipPlainName(buf, off + 12, end);
+  if (p < 0) return p === NAME_SHORT && !complete ? Probe.NEED_MORE : Probe.NO;
   if (p + 4 > end) return complete ? Probe.NO : Probe.NEED_MORE;
-  const cls = ((buf[p + 2] << 8) | buf[p + 3]) & 0x7fff;
-  if (cls !== 1 && cls !== 3 && cls !== 4 && cls !== 254 && cls !== 255) return Probe.NO;
+  if (!plausibleClass(buf, p)) return Probe.NO;
   p += 4;
   // Each further question needs >= 5 bytes, each record >= 11.
   if (complete && end - p < (qd - 1) * 5 + rrs * 11) return Probe.NO;
   return Probe.YES;
+}
+
+/** skipPlainName: the name ran past the data seen so far. */
+const NAME_SHORT = -1;
+/** skipPlainName: not a name of plain labels (pointer, label > 63, name > 255). */
+const NAME_BAD = -2;
+
+/** The offset after a name of plain labels at p, or NAME_SHORT / NAME_BAD. */
+function skipPlainName(buf: Buffer, p: number, end: number): number {
+  let wire = 1;
+  for (;;) {
+    if (p >= end) return NAME_SHORT;
+    const l = buf[p];
+    if (l === 0) return p + 1;
+    if (l > 63) return NAME_BAD;
+    wire += l + 1;
+    if (wire > 255) return NAME_BAD;
+    p += l + 1;
+  }
+}
+
+/** Class at p+2 is IN, CH, HS, NONE or ANY (mDNS's top bit — unicast-response / cache-flush — masked). */
+function plausibleClass(buf: Buffer, p: number): boolean {
+  const cls = ((buf[p + 2] << 8) | buf[p + 3]) & 0x7fff;
+  return cls === 1 || cls === 3 || cls === 4 || cls === 254 || cls === 255;
 }
 
 /** Longest rdata of a plausible first answer (a TXT or certificate record is rarely longer). */
@@ -62,20 +76,10 @@ const MAX_PROBE_RDLEN = 4096;
  * fits; when the message is whole, room for the remaining records.
  */
 function probeFirstRecord(buf: Buffer, p: number, end: number, complete: boolean, rrs: number): Probe {
-  let wire = 1;
-  for (;;) {
-    if (p >= end) return complete ? Probe.NO : Probe.NEED_MORE;
-    const l = buf[p];
-    if (l === 0) break;
-    if (l > 63) return Probe.NO;
-    wire += l + 1;
-    if (wire > 255) return Probe.NO;
-    p += l + 1;
-  }
-  p++;
+  p = skipPlainName(buf, p, end);
+  if (p < 0) return p === NAME_SHORT && !complete ? Probe.NEED_MORE : Probe.NO;
   if (p + 10 > end) return complete ? Probe.NO : Probe.NEED_MORE;
-  const cls = ((buf[p + 2] << 8) | buf[p + 3]) & 0x7fff;
-  if (cls !== 1 && cls !== 3 && cls !== 4 && cls !== 254 && cls !== 255) return Probe.NO;
+  if (!plausibleClass(buf, p)) return Probe.NO;
   const rdlen = (buf[p + 8] << 8) | buf[p + 9];
   if (rdlen > MAX_PROBE_RDLEN) return Probe.NO;
   p += 10 + rdlen;

@@ -801,18 +801,27 @@ function extract(o: Op, buf: Uint8Array, base: number, pos: number, st: InspectS
   return readString(buf, base + pos, o.nbytes, o.base, st.num);
 }
 
-function byteTest(o: Op, buf: Uint8Array, base: number, blen: number, st: InspectState): boolean {
-  if (blen === 0) return false;
+/**
+ * byte_test and byte_jump: the position of the number (absolute or after the
+ * previous match), bounds, then the number itself into st.num; -1 when it
+ * cannot be read, else the position.
+ */
+function readNumberAt(o: Op, buf: Uint8Array, base: number, blen: number, st: InspectState): number {
+  if (blen === 0) return -1;
   const offset = o.offsetVar >= 0 ? st.vars[o.offsetVar] | 0 : o.offset;
   let pos = offset;
   let len = blen - offset;
   if (o.relative) {
     pos += st.bufferOffset;
     len -= st.bufferOffset;
-    if (len <= 0) return false;
+    if (len <= 0) return -1;
   }
-  if (pos < 0 || o.nbytes > len) return false;
-  if (!extract(o, buf, base, pos, st)) return false;
+  if (pos < 0 || o.nbytes > len) return -1;
+  return extract(o, buf, base, pos, st) ? pos : -1;
+}
+
+function byteTest(o: Op, buf: Uint8Array, base: number, blen: number, st: InspectState): boolean {
+  if (readNumberAt(o, buf, base, blen, st) < 0) return false;
   let val = st.num[0];
   if (o.bitmask !== 0) val = applyBitmask(val, o.bitmask, o.bitmaskShift);
   const value = o.valueVar >= 0 ? st.vars[o.valueVar] : o.value;
@@ -821,17 +830,8 @@ function byteTest(o: Op, buf: Uint8Array, base: number, blen: number, st: Inspec
 }
 
 function byteJump(o: Op, buf: Uint8Array, base: number, blen: number, st: InspectState): boolean {
-  if (blen === 0) return false;
-  const offset = o.offsetVar >= 0 ? st.vars[o.offsetVar] | 0 : o.offset;
-  let pos = offset;
-  let len = blen - offset;
-  if (o.relative) {
-    pos += st.bufferOffset;
-    len -= st.bufferOffset;
-    if (len <= 0) return false;
-  }
-  if (pos < 0 || o.nbytes > len) return false;
-  if (!extract(o, buf, base, pos, st)) return false;
+  const pos = readNumberAt(o, buf, base, blen, st);
+  if (pos < 0) return false;
   let val = st.num[0];
   const ext = st.num[1];
   if (o.bitmask !== 0) val = applyBitmask(val, o.bitmask, o.bitmaskShift);
