@@ -86,5 +86,20 @@ export interface AppParserDecl<S> {
    * flow's new app_proto before calling `start`, so transactions completed
    * by those first bytes are logged under it; it feeds the new parser what follows.
    */
-  switchTo?(state: S, ctx: AppParserContext): { decl: AppParserDecl<unknown>; start(): unknown } | null;
+  switchTo?(state: S, ctx: AppParserContext): AppSwitch | null;
 }
+
+/**
+ * What `switchTo` answers when the connection stops being this protocol:
+ * either a known next protocol (`decl` + `start`), or `redetect`: the
+ * protocol is not known in advance (a 2xx to HTTP `CONNECT` opens a tunnel
+ * that may carry TLS, HTTP or anything; PostgreSQL's accepted SSLRequest is
+ * followed by TLS), so the stage runs protocol detection again from the
+ * bytes that follow — Suricata's AppLayerRequestProtocolChange /
+ * AppLayerRequestProtocolTLSUpgrade. `handoff[dir]` are bytes of each
+ * direction already received past the switch point (null: none).
+ */
+export type AppSwitch =
+  | { decl: AppParserDecl<unknown>; start(): unknown }
+  | { redetect: true; handoff: readonly [Buffer | null, Buffer | null] };
+

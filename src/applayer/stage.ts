@@ -11,13 +11,34 @@
  * Suricata names it. When the two directions point at different protocols,
  * the flow keeps the first one and raises
  * `applayer.mismatch_protocol_both_directions`.
+ *
+ * Both directions are considered. A TCP flow picked up midstream (no SYN
+ * from the side the flow table calls client) may have its roles the wrong
+ * way round: when every parser refuses a direction's first bytes as what
+ * that side should send, they are asked again as the other side's (an HTTP
+ * response, a ServerHello); if one claims them, the flow's directions are
+ * swapped for the app layer (`FlowApp.flip`: parsers see `dir ^ flip`, and
+ * transaction records name the real client as source). Suricata does the
+ * same when detection says the flow is reversed (it swaps the whole flow;
+ * here the flow table and the stream keep their own view).
+ *
+ * A parser may end its protocol in the middle of a flow and ask for
+ * detection to run again on what follows (`AppSwitch.redetect`: a 2xx to
+ * HTTP CONNECT, PostgreSQL's accepted SSLRequest), as Suricata's
+ * AppLayerRequestProtocolChange does; the flow's `app_proto` becomes the new
+ * protocol, or stays the old one if nothing is recognised.
  */
 import type { Flow } from '../flow/flow.js';
 import { flowHeader } from '../events/flow-event.js';
 import type { Counters } from '../events/stats.js';
 import { Probe, type AppParserContext, type AppParserDecl, type AppTx, type Direction } from './parser.js';
 
+const TCP_SYN = 0x02;
+
 type AnyDecl = AppParserDecl<unknown>;
+
+/** probeAs: some parser needs more bytes to decide. */
+const UNDECIDED = 'undecided';
 
 const DETECTING = 0;
 const PARSING = 1;
@@ -39,13 +60,19 @@ class FlowApp implements AppParserContext {
   readonly crossChecked = [false, false];
   txCount = 0;
   anomalies = 0;
+  /** 1 when the app layer reads the flow reversed (midstream pickup with the roles swapped): parsers see `dir ^ flip`. */
+  flip: 0 | 1 = 0;
+  /** Reversal is tried at most once per flow, and never after a protocol change. */
+  reverseTried = false;
+  /** app_proto before a protocol change re-ran detection (kept if nothing is recognised after it); null otherwise. */
+  changedFrom: string | null = null;
   constructor(
     readonly stage: AppLayer,
     readonly flow: Flow,
   ) {}
   tx(tx: AppTx): void {
     this.txCount++;
-    this.stage.emitTx(this.flow, tx);
+    this.stage.emitTx(this.flow, tx, this.flip);
   }
   event(name: string): void {
     this.stage.emitEvent(this, name);
@@ -67,6 +94,8 @@ export interface AppLayerOptions {
   maxAnomaliesPerFlow: number;
   /** Called with every transaction before it is written (e.g. to feed the DNS answer table). */
   onTx?: (flow: Flow, tx: AppTx) => void;
+  /** Called with every app-layer event (before the per-flow anomaly-record limit), for rules' `app-layer-event`. */
+  onEvent?: (flow: Flow, name: string) => void;
 }
 
 /** Suricata's stats name of a protocol on a transport (`dns_udp`, `failed_tcp`, `http`). */
@@ -133,7 +162,7 @@ export class AppLayer {
     if (app.pending.length === 0 && app.verdict[dir] === 0) {
       // Fast path, the common case: the first bytes of the flow are probed
       // where they lie and, when a parser claims them, parsed without a copy.
-      const claimed = this.probeAll(this.tcpParsers, flow, dir, buf, off, len, len >= this.opts.probeLimit);
+      const claimed = this.probeAll(this.tcpParsers, app, dir, buf, off, len, len >= this.opts.probeLimit);
       if (claimed) {
         this.claim(app, claimed, dir);
         this.parse(app, dir, buf, off, len);
@@ -152,7 +181,7 @@ export class AppLayer {
     if (app === null) return;
     if (app.status === PARSING && app.decl?.gap) {
       try {
-        app.decl.gap(app.state, dir, len);
+        app.decl.gap(app.state, (dir ^ app.flip) as Direction, len);
       } catch (err) {
         this.parserCrash(app, err);
       }
@@ -177,7 +206,7 @@ export class AppLayer {
       return;
     }
     // Datagrams are whole messages: probe each one as it is, without gathering.
-    const claimed = this.probeAll(this.udpParsers, flow, dir, buf, off, len, true);
+    const claimed = this.probeAll(this.udpParsers, app, dir, buf, off, len, true);
     if (claimed) {
       this.claim(app, claimed, dir);
       this.parse(app, dir, buf, off, len);
@@ -211,14 +240,16 @@ export class AppLayer {
     }
     this.keep(app, dir, buf, off, len);
     const probeBuf = this.directionBytes(app, dir);
-    const claimed = this.probeAll(parsers, app.flow, dir, probeBuf, 0, probeBuf.length, app.seen[dir] >= this.opts.probeLimit);
+    const claimed = this.probeAll(parsers, app, dir, probeBuf, 0, probeBuf.length, app.seen[dir] >= this.opts.probeLimit);
     if (claimed) {
       this.claim(app, claimed, dir);
       const replay = app.pending;
       app.pending = [];
       for (const chunk of replay) {
-        if (app.status !== PARSING) break;
-        this.parse(app, chunk.dir, chunk.data, 0, chunk.data.length);
+        if (app.status === PARSING) this.parse(app, chunk.dir, chunk.data, 0, chunk.data.length);
+        // the parser handed the flow back to detection (a protocol change): what follows is probed afresh
+        else if (app.status === DETECTING) this.tcpData(app.flow, chunk.dir, chunk.data, 0, chunk.data.length);
+        else break;
       }
       return;
     }
@@ -242,9 +273,30 @@ export class AppLayer {
   /**
    * Ask each parser about these bytes, port-matching parsers first. Returns
    * the parser that claims them; sets the direction's verdict to "no" when
-   * every parser refused (or, with `final`, none could decide).
+   * every parser refused (or, with `final`, none could decide). A midstream
+   * TCP flow whose direction is refused outright is asked once more with
+   * the roles swapped (see the file comment); a claim then flips the flow.
    */
-  private probeAll(parsers: AnyDecl[], flow: Flow, dir: Direction, buf: Buffer, off: number, len: number, final: boolean): AnyDecl | null {
+  private probeAll(parsers: AnyDecl[], app: FlowApp, dir: Direction, buf: Buffer, off: number, len: number, final: boolean): AnyDecl | null {
+    const r = this.probeAs(parsers, app.flow, (dir ^ app.flip) as Direction, buf, off, len);
+    if (r !== null && r !== UNDECIDED) return r;
+    if (r === UNDECIDED && !final) return null;
+    app.verdict[dir] = 1;
+    if (this.reversible(app)) {
+      app.reverseTried = true;
+      const rev = this.probeAs(parsers, app.flow, (dir ^ app.flip ^ 1) as Direction, buf, off, len);
+      if (rev !== null && rev !== UNDECIDED) {
+        app.flip ^= 1;
+        app.verdict[dir] = 0;
+        this.count('harrier.app_layer.reversed');
+        return rev;
+      }
+    }
+    return null;
+  }
+
+  /** The parser claiming these bytes as sent in parser direction `pdir`; UNDECIDED when some want more; null when all refuse. */
+  private probeAs(parsers: AnyDecl[], flow: Flow, pdir: Direction, buf: Buffer, off: number, len: number): AnyDecl | typeof UNDECIDED | null {
     let undecided = false;
     const port = flow.serverPort;
     for (let pass = 0; pass < 2; pass++) {
@@ -253,7 +305,7 @@ export class AppLayer {
         if ((pass === 0) !== portMatch) continue;
         let r: Probe;
         try {
-          r = p.probe(dir, buf, off, len);
+          r = p.probe(pdir, buf, off, len);
         } catch {
           this.count(`harrier.app_layer.probe_error.${p.name}`);
           r = Probe.NO;
@@ -262,9 +314,18 @@ export class AppLayer {
         if (r === Probe.NEED_MORE) undecided = true;
       }
     }
-    const app = flow.appState as FlowApp;
-    if (!undecided || final) app.verdict[dir] = 1;
-    return null;
+    return undecided ? UNDECIDED : null;
+  }
+
+  /**
+   * Whether a refused direction may be read the other way round: TCP, no
+   * SYN seen from the flow's client (picked up midstream, so the flow table
+   * guessed the roles from the first packet), the other direction not yet
+   * refused, and no reversal or protocol change before.
+   */
+  private reversible(app: FlowApp): boolean {
+    const f = app.flow;
+    return f.proto === 6 && !app.reverseTried && app.changedFrom === null && (f.tcpFlagsToServer & TCP_SYN) === 0 && app.verdict[0] + app.verdict[1] <= 1;
   }
 
   private claim(app: FlowApp, decl: AnyDecl, dir: Direction): void {
@@ -288,9 +349,10 @@ export class AppLayer {
   private crossCheck(app: FlowApp, dir: Direction, buf: Buffer, off: number, len: number): void {
     app.crossChecked[dir] = true;
     const decl = app.decl!;
+    const pdir = (dir ^ app.flip) as Direction;
     let ours: Probe;
     try {
-      ours = decl.probe(dir, buf, off, len);
+      ours = decl.probe(pdir, buf, off, len);
     } catch {
       ours = Probe.NO;
     }
@@ -300,7 +362,7 @@ export class AppLayer {
       if (p === decl) continue;
       let r: Probe;
       try {
-        r = p.probe(dir, buf, off, len);
+        r = p.probe(pdir, buf, off, len);
       } catch {
         r = Probe.NO;
       }
@@ -322,6 +384,12 @@ export class AppLayer {
   private fail(app: FlowApp): void {
     app.status = FAILED;
     app.pending = [];
+    if (app.changedFrom !== null) {
+      // nothing recognised after a protocol change: the flow stays what it was (the tunnel is not parsed)
+      app.flow.appProto = app.changedFrom;
+      this.count('harrier.app_layer.change_unrecognised');
+      return;
+    }
     app.flow.appProto = 'failed';
     this.count(`app_layer.flow.${statsName('failed', app.flow.proto)}`);
   }
@@ -329,18 +397,47 @@ export class AppLayer {
   private parse(app: FlowApp, dir: Direction, buf: Buffer, off: number, len: number): void {
     const decl = app.decl!;
     try {
-      decl.parse(app.state, dir, buf, off, len, this.tsSec);
+      decl.parse(app.state, (dir ^ app.flip) as Direction, buf, off, len, this.tsSec);
       if (decl.switchTo !== undefined && app.status === PARSING) {
         const next = decl.switchTo(app.state, app);
-        if (next !== null) {
-          app.decl = next.decl;
-          app.flow.appProto = next.decl.name;
-          app.state = next.start();
-          this.count(`harrier.app_layer.switched.${decl.name}_to_${next.decl.name}`);
+        if (next === null) return;
+        if ('redetect' in next) {
+          this.redetect(app, decl.name, next.handoff);
+          return;
         }
+        app.decl = next.decl;
+        app.flow.appProto = next.decl.name;
+        app.state = next.start();
+        this.count(`harrier.app_layer.switched.${decl.name}_to_${next.decl.name}`);
       }
     } catch (err) {
       this.parserCrash(app, err);
+    }
+  }
+
+  /**
+   * The parser ended its protocol mid-flow without knowing the next one:
+   * detection starts again from the bytes after the switch point (those the
+   * parser already received are in `handoff`, indexed by parser direction),
+   * with fresh per-direction state. The old app_proto stays until a parser
+   * claims the flow.
+   */
+  private redetect(app: FlowApp, from: string, handoff: readonly [Buffer | null, Buffer | null]): void {
+    this.count(`harrier.app_layer.switched.${from}_to_detection`);
+    app.changedFrom = app.flow.appProto ?? from;
+    app.status = DETECTING;
+    app.decl = null;
+    app.state = null;
+    app.pending = [];
+    for (const d of [0, 1] as const) {
+      app.verdict[d] = 0;
+      app.seen[d] = 0;
+      app.crossChecked[d] = false;
+    }
+    // toServer's held bytes first (sent before the response that switched), then the response's tail
+    for (const d of [0, 1] as const) {
+      const b = handoff[d ^ app.flip];
+      if (b !== null && b.length > 0) this.tcpData(app.flow, d, b, 0, b.length);
     }
   }
 
@@ -354,7 +451,8 @@ export class AppLayer {
   /** `app_layer.tx.<name>` counter keys by protocol, [tcp, udp]: built once, not per transaction. */
   private readonly txKeys = [new Map<string, string>(), new Map<string, string>()];
 
-  emitTx(flow: Flow, tx: AppTx): void {
+  /** Count and write one transaction; `flip` 1: the app layer reads the flow reversed, so the record's endpoints are swapped once more. */
+  emitTx(flow: Flow, tx: AppTx, flip: 0 | 1 = 0): void {
     const keys = this.txKeys[flow.proto === 17 ? 1 : 0];
     let key = keys.get(tx.proto);
     if (key === undefined) {
@@ -368,7 +466,7 @@ export class AppLayer {
     }
     const write = this.write;
     const rec = flowHeader(flow, tx.proto, this.tsSec, this.tsNsec);
-    if (tx.dir === 1) {
+    if (((tx.dir === 1 ? 1 : 0) ^ flip) === 1) {
       const { src_ip, src_port, dest_ip, dest_port } = rec;
       rec.src_ip = dest_ip;
       rec.src_port = dest_port;
@@ -391,6 +489,7 @@ export class AppLayer {
 
   emitEvent(app: FlowApp, name: string): void {
     this.count(`harrier.app_layer.event.${name}`);
+    this.opts.onEvent?.(app.flow, name);
     if (app.anomalies >= this.opts.maxAnomaliesPerFlow || this.write === null) return;
     app.anomalies++;
     const rec = flowHeader(app.flow, 'anomaly', this.tsSec, this.tsNsec);

@@ -19,6 +19,8 @@ import { alertPcapDir, buildAnalysis, type AnalysisLog, type AnalysisSettings } 
 import { ParallelPipeline } from '../sensor/parallel.js';
 import { closeSync, openSync } from 'node:fs';
 import type { Counters } from '../events/stats.js';
+import { startReloadTriggers } from '../sensor/reload.js';
+import type { DetectEngineInfo } from '../detect/engine/reload.js';
 
 export interface AnalyzeOptions {
   eve?: string;
@@ -41,6 +43,20 @@ export interface AnalyzeOptions {
   behaviour?: boolean;
   /** Pipeline worker threads (default 1: everything on the main thread). */
   workers?: number;
+  /**
+   * Seconds between checks of the rule files (and the config) while reading
+   * standard input; a change reloads the rules (sensor/reload.ts). 0 or
+   * undefined: off. SIGHUP/SIGUSR2 reload whatever this is.
+   */
+  reloadPoll?: number;
+}
+
+/** Reload triggers of a run with --rules or --intel (signals always; polling only on standard input). */
+function reloadTriggers(captures: string[], opts: AnalyzeOptions, run: (why: string) => void | Promise<void>): () => void {
+  const inputs = [...(opts.rules ?? []), ...(opts.intel ?? [])];
+  if (inputs.length === 0) return () => undefined;
+  const poll = captures.includes('-') ? (opts.reloadPoll ?? 0) : 0;
+  return startReloadTriggers(run, { pollSeconds: poll, watch: [...inputs, ...(opts.config ? [opts.config] : [])] });
 }
 
 export async function analyzeCommand(captures: string[], opts: AnalyzeOptions): Promise<void> {
@@ -64,11 +80,22 @@ export async function analyzeCommand(captures: string[], opts: AnalyzeOptions): 
   };
   const workers = opts.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new HarrierError('HARRIER_ERR_USAGE', `--workers takes a whole number from 1 to 64, not ${String(opts.workers)}`);
+  if (opts.reloadPoll !== undefined && !(Number.isFinite(opts.reloadPoll) && opts.reloadPoll >= 0 && opts.reloadPoll <= 86400)) {
+    throw new HarrierError('HARRIER_ERR_USAGE', `--reload-poll takes seconds from 0 to 86400, not ${String(opts.reloadPoll)}`);
+  }
   if (workers > 1) return analyzeParallel(captures, opts, settings, workers);
   const eve = opts.eve ? new EveWriter(opts.eve) : undefined;
   const analysis = await buildAnalysis(cfg, settings, eve, log);
   const pipeline = analysis.pipeline;
   const summaries: { name: string; summary: CaptureSummary }[] = [];
+  // A reload runs from the event loop, i.e. between two chunks of standard input: between packets.
+  const stopReload = reloadTriggers(captures, opts, () => {
+    const r = analysis.reload();
+    for (const line of r?.lines ?? []) log.info(line);
+  });
+  // A live capture on standard input may stay quiet for long: EVE lines are written at least once a second (else at 64 KiB).
+  const flushTimer = eve && captures.includes('-') ? setInterval(() => eve.flush(), 1000) : null;
+  flushTimer?.unref();
   try {
     for (const name of captures) {
       const onLinkType = (lt: number): void => assertSupportedLinkType(lt, name === '-' ? 'standard input' : name);
@@ -81,6 +108,8 @@ export async function analyzeCommand(captures: string[], opts: AnalyzeOptions): 
     await analysis.close();
     throw err;
   } finally {
+    stopReload();
+    if (flushTimer !== null) clearInterval(flushTimer);
     eve?.close();
   }
   const counters = pipeline.counters();
@@ -88,14 +117,16 @@ export async function analyzeCommand(captures: string[], opts: AnalyzeOptions): 
   for (const { summary } of summaries) {
     if (summary.truncated) counters['harrier.capture.truncated'] = (counters['harrier.capture.truncated'] ?? 0) + 1;
   }
-  report(opts, counters, pipeline, summaries.length, eve?.records ?? 0);
+  report(opts, counters, pipeline, summaries.length, eve?.records ?? 0, analysis.engines());
 }
 
 /** `--stats` file and the human summary (on stderr when EVE goes to stdout, so they never mix). */
-function report(opts: AnalyzeOptions, counters: Counters, source: SummarySource, captures: number, eveRecords: number): void {
+function report(opts: AnalyzeOptions, counters: Counters, source: SummarySource, captures: number, eveRecords: number, engines: DetectEngineInfo[] = []): void {
   if (opts.stats) {
+    // Suricata's detect.engines is an array (id, last_reload, rules_loaded, rules_failed): it replaces the flat engine count.
+    const out: Record<string, unknown> = engines.length > 0 ? { ...counters, 'detect.engines': engines } : counters;
     try {
-      writeFileSync(opts.stats, JSON.stringify(counters, null, 1) + '\n');
+      writeFileSync(opts.stats, JSON.stringify(out, null, 1) + '\n');
     } catch (err) {
       throw new HarrierError('HARRIER_ERR_OUTPUT', `cannot write stats file ${opts.stats}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
@@ -131,6 +162,10 @@ async function analyzeParallel(captures: string[], opts: AnalyzeOptions, setting
   const p = new ParallelPipeline({ module, options: settings }, { workers, eveFd: fd });
   const summaries: CaptureSummary[] = [];
   let counters: Counters;
+  // Each worker reloads on its own (between two drains of its ring) and answers; one line per worker.
+  const stopReload = reloadTriggers(captures, opts, async () => {
+    for (const r of await p.reload()) for (const line of r.lines) process.stderr.write(`harrier: worker ${r.worker}: ${line}\n`);
+  });
   try {
     await p.ready();
     for (const name of captures) {
@@ -144,6 +179,7 @@ async function analyzeParallel(captures: string[], opts: AnalyzeOptions, setting
     await p.terminate();
     throw err;
   } finally {
+    stopReload();
     if (ownFd) closeSync(fd);
   }
   for (const s of summaries) if (s.truncated) counters['harrier.capture.truncated'] = (counters['harrier.capture.truncated'] ?? 0) + 1;
@@ -158,5 +194,5 @@ async function analyzeParallel(captures: string[], opts: AnalyzeOptions, setting
     streamBytes: counters['harrier.stream.bytes_delivered'] ?? 0,
     streamGaps: counters['harrier.stream.gaps'] ?? 0,
   };
-  report(opts, counters, source, captures.length, counters['harrier.summary.eve_records'] ?? 0);
+  report(opts, counters, source, captures.length, counters['harrier.summary.eve_records'] ?? 0, p.engines());
 }

@@ -12,6 +12,7 @@ import { HarrierError } from '../errors.js';
 import { loadRules } from '../detect/rules/index.js';
 import type { LoadRulesOptions } from '../detect/rules/index.js';
 import { loadConfig } from '../sensor/config.js';
+import { compileRuleSet } from '../detect/engine/compile.js';
 
 export interface RulesCheckOptions {
   config?: string;
@@ -29,12 +30,18 @@ export function rulesCheckCommand(paths: string[], opts: RulesCheckOptions, out:
   if (opts.referenceFile !== undefined) lo.referenceFile = opts.referenceFile;
   if (opts.thresholdFile !== undefined) lo.thresholdFile = opts.thresholdFile;
   const rs = loadRules(paths, lo);
+  // A rule that parses can still fail in the engine (a keyword combination
+  // the inspection code refuses); the sensor would drop it, so `check` compiles
+  // too and lists those failures with the parse failures, in file order.
+  const compiled = compileRuleSet(rs);
+  const errors = [...rs.errors, ...compiled.errors].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line));
   let text = '';
-  for (const e of rs.errors) text += `${e.file}:${e.line}: sid ${e.sid ?? '?'}: ${oneLine(e.reason)}\n`;
+  for (const e of errors) text += `${e.file}:${e.line}: sid ${e.sid ?? '?'}: ${oneLine(e.reason)}\n`;
   if (opts.warnings) for (const w of rs.warnings) text += `warning: ${oneLine(w)}\n`;
-  text += `loaded ${rs.stats.loaded}, failed ${rs.stats.failed}\n`;
+  const loaded = compiled.rules.length;
+  text += `loaded ${loaded}, failed ${errors.length}\n`;
   out(text);
-  if (rs.stats.loaded === 0) {
+  if (loaded === 0) {
     throw new HarrierError('HARRIER_ERR_RULE_PARSE', rs.files.length === 0 ? 'no rule files found' : 'no rule could be loaded');
   }
 }

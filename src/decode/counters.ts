@@ -19,6 +19,7 @@ import { DECODER_EVENT_COUNT, DECODER_EVENT_NAMES } from './events.js';
  *                          (the layers above it were kept when they were whole);
  *   decoder.ipv4/ipv6      IP headers decoded, outer and inner, reassembled ones included;
  *   decoder.not_ip         frames whose link layer carries no IP (ARP, LLDP, STP, PPP control);
+ *   decoder.unknown_ethertype  frames with an EtherType the decoder does not know (also in not_ip);
  *   decoder.max_pkt_size   the largest capLen seen (a maximum, not a count);
  *   defrag.timeouts        datagrams dropped unfinished after `timeout`;
  *   defrag.memcap_drops    fragments refused because the memcap was reached;
@@ -65,6 +66,9 @@ export const COUNTER_NAMES = [
   'defrag.memcap_drops',
   'decoder.pppoe',
   'decoder.mpls',
+  'decoder.unknown_ethertype',
+  'decoder.vntag',
+  'decoder.nsh',
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];
@@ -111,6 +115,9 @@ export const enum C {
   DEFRAG_MEMCAP_DROPS,
   PPPOE,
   MPLS,
+  UNKNOWN_ETHERTYPE,
+  VNTAG,
+  NSH,
   COUNT,
 }
 

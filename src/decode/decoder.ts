@@ -94,6 +94,10 @@ const enum EtherType {
   PPPOE_SESSION = 0x8864,
   MPLS = 0x8847,
   MPLS_MULTICAST = 0x8848,
+  PPPOE_DISCOVERY = 0x8863,
+  DCE = 0x8903, // Cisco FabricPath (DCE): 2 bytes, then a whole Ethernet frame
+  VNTAG = 0x8926,
+  NSH = 0x894f,
 }
 
 // Event ids, resolved once at load (the hot path only sees numbers).
@@ -143,6 +147,7 @@ const E_IP6_RH0 = ev('decoder.ipv6.rh_type_0');
 const E_IP6_ZERO_PADN = ev('decoder.ipv6.zero_len_padn');
 const E_IP6_FH_RESERVED = ev('decoder.ipv6.fh_non_zero_reserved_field');
 const E_IP6_DATA_AFTER_NONE = ev('decoder.ipv6.data_after_none_header');
+const E_IP6_UNKNOWN_NH = ev('decoder.ipv6.unknown_next_header');
 const E_IP6_ICMPV4 = ev('decoder.ipv6.icmpv4');
 const E_IP6_FRAG_LARGE = ev('decoder.ipv6.frag_pkt_too_large');
 const E_IP6_FRAG_OVERLAP = ev('decoder.ipv6.frag_overlap');
@@ -199,13 +204,28 @@ const E_PPPOE_SMALL = ev('decoder.pppoe.pkt_too_small');
 const E_PPPOE_CODE = ev('decoder.pppoe.wrong_code');
 const E_MPLS_SMALL = ev('decoder.mpls.header_too_small');
 const E_MPLS_PAYLOAD = ev('decoder.mpls.unknown_payload_type');
+const E_DCE_SMALL = ev('decoder.dce.pkt_too_small');
+const E_VNTAG_SMALL = ev('decoder.vntag.header_too_small');
+const E_VNTAG_TYPE = ev('decoder.vntag.unknown_type');
+const E_NSH_SMALL = ev('decoder.nsh.header_too_small');
+const E_NSH_VERSION = ev('decoder.nsh.unsupported_version');
+const E_NSH_LEN = ev('decoder.nsh.bad_header_length');
+const E_NSH_RESERVED = ev('decoder.nsh.reserved_type');
+const E_NSH_TYPE = ev('decoder.nsh.unsupported_type');
+const E_NSH_PAYLOAD = ev('decoder.nsh.unknown_payload');
 
 // IPv6 extension header "seen" bits, for duplicate detection.
 const X_HH = 1;
 const X_RH = 2;
 const X_FH = 4;
-const X_DH = 8;
 const X_AH = 16;
+
+/**
+ * Upper layers that end an IPv6 header chain without decoder.ipv6.unknown_next_header:
+ * TCP, UDP, ICMPv6, SCTP, IPv4/IPv6 in IPv6, GRE, ESP, and ICMPv4 (which has its own event).
+ */
+const IP6_KNOWN_UPPER = new Uint8Array(256);
+for (const n of [1, 4, 6, 17, 41, 47, 50, 58, 132]) IP6_KNOWN_UPPER[n] = 1;
 
 export class Decoder implements EventSink {
   readonly options: Readonly<DecoderOptions>;
@@ -365,10 +385,65 @@ export class Decoder implements EventSink {
       case EtherType.MPLS:
       case EtherType.MPLS_MULTICAST:
         return this.mpls(pkt, b, off, end);
+      case EtherType.DCE:
+        if (!this.layer(pkt)) return false;
+        if (end - off < 16) return this.invalid(pkt, E_DCE_SMALL);
+        return this.ethernet(pkt, b, off + 2, end);
+      case EtherType.VNTAG:
+        return this.vntag(pkt, b, off, end);
+      case EtherType.NSH:
+        return this.nsh(pkt, b, off, end);
       default:
-        // 802.3 length fields (< 0x600, LLC/STP), PPPoE, LLDP, …: not IP, counted, not an error.
+        // 802.3 length fields (< 0x600, LLC/STP), PPPoE discovery, LLDP, …: not IP, counted, not an error.
+        // Real EtherTypes the decoder does not know are counted as Suricata's decoder.unknown_ethertype.
+        if (type >= 0x600 && type !== EtherType.PPPOE_DISCOVERY) this.c[C.UNKNOWN_ETHERTYPE]++;
         this.c[C.NOT_IP]++;
         return false;
+    }
+  }
+
+  /** Cisco VN-Tag (802.1Qbh draft): a 4-byte tag, then the EtherType of what follows. */
+  private vntag(pkt: Packet, b: Buffer, off: number, end: number): boolean {
+    if (!this.layer(pkt)) return false;
+    this.c[C.VNTAG]++;
+    if (end - off < 6) return this.invalid(pkt, E_VNTAG_SMALL);
+    const type = (b[off + 4] << 8) | b[off + 5];
+    if (type < 0x600) return this.invalid(pkt, E_VNTAG_TYPE);
+    return this.etherType(pkt, b, off + 6, end, type);
+  }
+
+  /**
+   * Network Service Header (RFC 8300): ver(2) O U TTL(6) length(6, 4-byte words)
+   * U(4) MD type(4) next protocol(8), service path(4), context; then IPv4, IPv6,
+   * Ethernet or MPLS. MD type 1 has a fixed 24-byte header; type 2 at least 8.
+   */
+  private nsh(pkt: Packet, b: Buffer, off: number, end: number): boolean {
+    if (!this.layer(pkt)) return false;
+    this.c[C.NSH]++;
+    if (end - off < 8) return this.invalid(pkt, E_NSH_SMALL);
+    if (b[off] >> 6 !== 0) return this.invalid(pkt, E_NSH_VERSION);
+    const hlen = (b[off + 1] & 0x3f) << 2;
+    const md = b[off + 2] & 0x0f;
+    if (md === 0 || md === 0x0f) return this.invalid(pkt, E_NSH_RESERVED);
+    if (md === 1) {
+      if (hlen !== 24) return this.invalid(pkt, E_NSH_LEN);
+    } else if (md === 2) {
+      if (hlen < 8) return this.invalid(pkt, E_NSH_LEN);
+    } else return this.invalid(pkt, E_NSH_TYPE);
+    if (end - off < hlen) return this.invalid(pkt, E_NSH_SMALL);
+    const p = off + hlen;
+    switch (b[off + 3]) {
+      case 1:
+        return this.ipv4(pkt, b, p, end);
+      case 2:
+        return this.ipv6(pkt, b, p, end);
+      case 3:
+        return this.ethernet(pkt, b, p, end);
+      case 5:
+        return this.mpls(pkt, b, p, end);
+      default:
+        this.c[C.NOT_IP]++;
+        return this.invalid(pkt, E_NSH_PAYLOAD);
     }
   }
 
@@ -622,39 +697,55 @@ export class Decoder implements EventSink {
     return this.ipv6Ext(pkt, b, off, ipEnd, nh);
   }
 
-  /** Walk IPv6 extension headers (RFC 8200 §4) from off+40, then hand on to L4 or defrag. */
+  /**
+   * Walk IPv6 extension headers (RFC 8200 §4) from off+40, then hand on to L4
+   * or defrag. Follows Suricata's DecodeIPV6ExtHdrs: any header after the
+   * first needs two bytes (else trunc_exthdr, even TCP/UDP); a repeated
+   * hop-by-hop, routing, fragment or AH header (or a third destination
+   * options header) raises its exthdr_dupl_* event and is skipped unparsed;
+   * an atomic fragment header (offset 0, no more fragments) is "useless" and
+   * the walk goes on; an upper layer Harrier does not know raises
+   * unknown_next_header. Unlike Suricata, IPv6-in-IPv6 and GRE after
+   * extension headers are still decoded (Suricata only does so right after
+   * the fixed header).
+   */
   private ipv6Ext(pkt: Packet, b: Buffer, off: number, ipEnd: number, nh: number): boolean {
     let p = off + 40;
     let nhPos = off + 6;
     let seen = 0;
-    let rhSinceDh = false;
+    let dstopts = 0;
     for (;;) {
+      if (nh !== 59 && p > off + 40 && ipEnd - p < 2) return this.extTrunc(pkt, p, off, nh);
       switch (nh) {
         case 0: // hop-by-hop
         case 60: // destination options
         case 43: // routing
         case 135: // mobility
         case 139: // HIP
-        case 140: // shim6
-        case 253: // experimentation
-        case 254: {
+        case 140: {
+          // shim6
           if (ipEnd - p < 8) return this.extTrunc(pkt, p, off, nh);
           const hlen = (b[p + 1] + 1) << 3;
           if (p + hlen > ipEnd) return this.extTrunc(pkt, p, off, nh);
           if (nh === 0) {
             if ((seen & X_HH) !== 0) this.event(pkt, E_IP6_DUPL_HH);
-            seen |= X_HH;
-            this.ipv6Options(pkt, b, p + 2, p + hlen, true);
+            else {
+              seen |= X_HH;
+              this.ipv6Options(pkt, b, p + 2, p + hlen, true);
+            }
           } else if (nh === 60) {
-            if ((seen & X_DH) !== 0 && !rhSinceDh) this.event(pkt, E_IP6_DUPL_DH);
-            seen |= X_DH;
-            rhSinceDh = false;
-            this.ipv6Options(pkt, b, p + 2, p + hlen, false);
+            // Two are legal (before a routing header and before the upper layer); a third is not.
+            if (dstopts >= 2) this.event(pkt, E_IP6_DUPL_DH);
+            else {
+              dstopts++;
+              this.ipv6Options(pkt, b, p + 2, p + hlen, false);
+            }
           } else if (nh === 43) {
             if ((seen & X_RH) !== 0) this.event(pkt, E_IP6_DUPL_RH);
-            seen |= X_RH;
-            rhSinceDh = true;
-            if (b[p + 2] === 0) this.event(pkt, E_IP6_RH0);
+            else {
+              seen |= X_RH;
+              if (b[p + 2] === 0) this.event(pkt, E_IP6_RH0);
+            }
           }
           nhPos = p;
           nh = b[p];
@@ -664,9 +755,15 @@ export class Decoder implements EventSink {
         case 44: {
           // fragment header: next(1) reserved(1) offset(13) res(2) M(1) id(4)
           if (ipEnd - p < 8) return this.extTrunc(pkt, p, off, nh);
-          if ((seen & X_FH) !== 0) this.event(pkt, E_IP6_DUPL_FH);
+          if (b[p + 1] !== 0) this.event(pkt, E_IP6_FH_RESERVED);
+          if ((seen & X_FH) !== 0) {
+            this.event(pkt, E_IP6_DUPL_FH);
+            nhPos = p;
+            nh = b[p];
+            p += 8;
+            continue;
+          }
           seen |= X_FH;
-          if (b[p + 1] !== 0 || (b[p + 3] & 6) !== 0) this.event(pkt, E_IP6_FH_RESERVED);
           const fw = (b[p + 2] << 8) | b[p + 3];
           if ((fw & 0xfff9) === 0) {
             // An atomic fragment (offset 0, no more): a whole datagram; keep walking.
@@ -685,9 +782,9 @@ export class Decoder implements EventSink {
           if (ipEnd - p < 12) return this.extTrunc(pkt, p, off, nh);
           const hlen = (b[p + 1] + 2) << 2;
           if (p + hlen > ipEnd) return this.extTrunc(pkt, p, off, nh);
+          if (b[p + 2] !== 0 || b[p + 3] !== 0) this.event(pkt, E_IP6_AH_RES);
           if ((seen & X_AH) !== 0) this.event(pkt, E_IP6_DUPL_AH);
           seen |= X_AH;
-          if (b[p + 2] !== 0 || b[p + 3] !== 0) this.event(pkt, E_IP6_AH_RES);
           nhPos = p;
           nh = b[p];
           p += hlen;
@@ -704,6 +801,7 @@ export class Decoder implements EventSink {
           // ESP (opaque) and every upper-layer protocol end the chain.
           pkt.l3HdrLen = p - off;
           pkt.proto = nh;
+          if (!IP6_KNOWN_UPPER[nh]) this.event(pkt, E_IP6_UNKNOWN_NH);
           return this.l4(pkt, b, p, ipEnd, nh, 6);
       }
     }
@@ -720,7 +818,15 @@ export class Decoder implements EventSink {
     return true;
   }
 
-  /** Hop-by-hop / destination options TLVs in b[p, end) (RFC 8200 §4.2). */
+  /**
+   * Hop-by-hop / destination options TLVs in b[p, end) (RFC 8200 §4.2), with
+   * Suricata's checks: an option whose length runs past the header, or a
+   * router alert / jumbo / home address option too short for its value, is
+   * exthdr_invalid_optlen and ends the walk of this header's options. Only
+   * those three and the paddings are known (the tunnel encapsulation limit
+   * Linux ip6 tunnels send is "unknown" to Suricata, and so here); a jumbo
+   * option does not count against "only padding", as in Suricata.
+   */
   private ipv6Options(pkt: Packet, b: Buffer, p: number, end: number, hop: boolean): void {
     let padding = 0;
     let other = 0;
@@ -732,38 +838,28 @@ export class Decoder implements EventSink {
         continue;
       }
       if (p + 1 >= end) {
-        this.event(pkt, E_IP6_INVALID_OPTLEN);
-        return;
+        this.invalid(pkt, E_IP6_INVALID_OPTLEN);
+        break;
       }
       const olen = b[p + 1];
-      if (p + 2 + olen > end) {
-        this.event(pkt, E_IP6_INVALID_OPTLEN);
-        return;
+      // Suricata's bound (offset + 1 + len > optslen) is one byte laxer than the TLV's own end.
+      if (p + 1 + olen > end) {
+        this.invalid(pkt, E_IP6_INVALID_OPTLEN);
+        break;
       }
-      switch (type) {
-        case 1: // PadN
-          padding++;
-          if (olen === 0) this.event(pkt, E_IP6_ZERO_PADN);
+      if (type === 1) {
+        padding++;
+        if (olen === 0) this.event(pkt, E_IP6_ZERO_PADN);
+      } else if (type === 0x05 || type === 0xc2 || type === 0xc9) {
+        // router alert (2-byte value), jumbo payload (4), home address (16)
+        if (olen < (type === 0x05 ? 2 : type === 0xc2 ? 4 : 16)) {
+          this.invalid(pkt, E_IP6_INVALID_OPTLEN);
           break;
-        case 0x05: // router alert
-          other++;
-          if (olen !== 2) this.event(pkt, E_IP6_INVALID_OPTLEN);
-          break;
-        case 0xc2: // jumbo payload
-          other++;
-          if (olen !== 4) this.event(pkt, E_IP6_INVALID_OPTLEN);
-          break;
-        case 0xc9: // home address (mobile IPv6)
-          other++;
-          if (olen !== 16) this.event(pkt, E_IP6_INVALID_OPTLEN);
-          break;
-        case 0x04: // tunnel encapsulation limit (RFC 2473), sent by Linux ip6 tunnels
-          other++;
-          if (olen !== 1) this.event(pkt, E_IP6_INVALID_OPTLEN);
-          break;
-        default:
-          other++;
-          this.event(pkt, hop ? E_IP6_HOP_UNKNOWN : E_IP6_DST_UNKNOWN);
+        }
+        if (type !== 0xc2) other++;
+      } else {
+        other++;
+        this.event(pkt, hop ? E_IP6_HOP_UNKNOWN : E_IP6_DST_UNKNOWN);
       }
       p += 2 + olen;
     }

@@ -46,6 +46,12 @@ export interface AlertInfo {
   /** 1 (high) … 4 (low), as Suricata's priority. */
   severity: number;
   metadata?: Record<string, string[]>;
+  /**
+   * The rule's `target:` keyword: which endpoint of the record is the
+   * target. The alert then carries `alert.source` and `alert.target`
+   * (`{ip, port}`), as Suricata writes them.
+   */
+  target?: 'src_ip' | 'dest_ip';
 }
 
 /** Where the alert was raised. */
@@ -96,6 +102,14 @@ export class AlertPath {
   private readonly pcap: FlowPcapRecorder | null;
   private alerts = 0;
   private readonly byGid = new Map<number, number>();
+  /**
+   * Number (1-based, in input order) of the packet being processed, written
+   * as EVE `pcap_cnt` as Suricata does; 0 outside a packet (flow timeouts,
+   * end of input — Suricata's pseudo packets), when the field is left out.
+   * The pipeline sets it per frame: detectors' stream and tx hooks run while
+   * the packet is parsed, before they could be told its number.
+   */
+  packetNumber = 0;
 
   constructor(
     private readonly write: ((record: Record<string, unknown>) => void) | null,
@@ -119,6 +133,7 @@ export class AlertPath {
     const rec: Record<string, unknown> = { timestamp: eveTimestamp(site.tsSec, site.tsNsec) };
     if (flow !== null) {
       rec.flow_id = flow.flowId;
+      if (this.packetNumber > 0) rec.pcap_cnt = this.packetNumber;
       rec.event_type = 'alert';
       if (flow.vlanCount > 0) rec.vlan = flow.vlanCount > 1 ? [flow.vlan0, flow.vlan1] : [flow.vlan0];
       const client = flowClientIp(flow);
@@ -137,6 +152,8 @@ export class AlertPath {
       }
       rec.proto = protoName(flow.proto);
     } else {
+      const n = site.pkt ? site.pkt.num : this.packetNumber;
+      if (n > 0) rec.pcap_cnt = n;
       rec.event_type = 'alert';
       const ep = site.endpoints ?? (site.pkt ? packetEndpoints(site.pkt) : null);
       if (ep) {
@@ -146,6 +163,12 @@ export class AlertPath {
         if (ep.destPort !== undefined) rec.dest_port = ep.destPort;
         rec.proto = protoName(ep.proto);
       }
+    }
+    // Suricata's ICMP packet fields: type and code of the alerted packet.
+    const ip = site.pkt;
+    if (ip && (ip.proto === 1 || ip.proto === 58) && ip.icmpType >= 0) {
+      rec.icmp_type = ip.icmpType;
+      rec.icmp_code = ip.icmpCode;
     }
     rec.pkt_src = 'wire/pcap';
     if (site.tx) rec.tx_id = site.tx.txId;
@@ -158,6 +181,15 @@ export class AlertPath {
       category: info.category,
       severity: info.severity,
     };
+    if (info.target !== undefined && typeof rec.src_ip === 'string' && typeof rec.dest_ip === 'string') {
+      const src: Record<string, unknown> = { ip: rec.src_ip };
+      if (typeof rec.src_port === 'number') src.port = rec.src_port;
+      const dst: Record<string, unknown> = { ip: rec.dest_ip };
+      if (typeof rec.dest_port === 'number') dst.port = rec.dest_port;
+      // target:dest_ip — the record's destination is attacked; target:src_ip — its source.
+      alert.source = info.target === 'dest_ip' ? src : dst;
+      alert.target = info.target === 'dest_ip' ? dst : src;
+    }
     if (info.metadata && Object.keys(info.metadata).length > 0) alert.metadata = info.metadata;
     rec.alert = alert;
     if (flow !== null) {

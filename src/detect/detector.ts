@@ -25,6 +25,12 @@ export interface Detector {
   stream?(flow: Flow, dir: Direction, buf: Buffer, off: number, len: number): void;
   /** A completed application-layer transaction (HTTP request/response, DNS message, TLS handshake, SSH banners…). */
   tx?(flow: Flow, tx: AppTx): void;
+  /**
+   * The app layer raised a named event on the flow (`tls.invalid_certificate`,
+   * `http.too_many_encoding_layers`, …: the EVE anomaly names), while the
+   * current packet's data is parsed, before the `packet` hook.
+   */
+  appEvent?(flow: Flow, name: string): void;
   /** The flow ended (timeout, close, memcap, shutdown); called before its flow record is written. */
   flowEnd?(flow: Flow): void;
   /** Once per second of packet time. */

@@ -283,6 +283,19 @@ export class FlowTable {
     this.checkRecovery();
   }
 
+  /**
+   * Call `fn` for every flow in the table (slot order). O(capacity): for
+   * rare whole-table work such as a rule reload migrating per-flow detection
+   * state (detect/engine/reload.ts), never per packet.
+   */
+  forEachFlow(fn: (flow: Flow) => void): void {
+    const fl = this.flows;
+    for (let s = 0; s < fl.length; s++) {
+      const f = fl[s];
+      if (f !== null && f !== undefined) fn(f);
+    }
+  }
+
   /** End one flow now (e.g. a stage decided it is finished), reason 'forced'. */
   end(flow: Flow): void {
     if (flow.slot >= 0 && this.flows[flow.slot] === flow) this.remove(flow, 'forced');

@@ -20,7 +20,7 @@ export async function createWorkerPipeline(s: AnalysisSettings, ctx: WorkerConte
   const say = (line: string): void => {
     if (ctx.index === 0) process.stderr.write(`harrier: ${line}\n`);
   };
-  const a = await buildAnalysis(cfg, s, eve, { info: say, warn: (l) => say(`warning: ${l}`) });
+  const a = await buildAnalysis(cfg, s, eve, { info: say, warn: (l) => say(`warning: ${l}`) }, { engineId: ctx.index });
   const p = a.pipeline;
   p.flows.partitionIds(ctx.index, ctx.count);
   return {
@@ -39,5 +39,10 @@ export async function createWorkerPipeline(s: AnalysisSettings, ctx: WorkerConte
       c['harrier.summary.eve_records'] = eve?.records ?? 0;
       return c;
     },
+    // The capture thread logs each worker's outcome (sensor/parallel.ts reload()).
+    reload: () => a.reload(),
+    engines: () => a.engines(),
+    // EVE lines of a quiet live capture reach the file within a second or so (else only at 64 KiB).
+    periodic: () => eve?.flush(),
   };
 }

@@ -18,12 +18,13 @@
  * from one source to many hosts) see only their worker's share of the
  * address pairs; per-host state is not shared between workers.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { FrameSink } from '../capture/frame.js';
 import { mergeCounters, type Counters } from '../events/stats.js';
 import { dispatchHash } from './dispatch.js';
 import { FrameRing } from './frame-ring.js';
 import { HarrierError } from '../errors.js';
+import type { DetectEngineInfo } from '../detect/engine/reload.js';
 
 export interface WorkerContext {
   /** This worker's index, 0 … count-1. */
@@ -37,6 +38,23 @@ export interface WorkerContext {
 export interface WorkerPipeline extends FrameSink {
   finish(): void;
   counters(): Counters;
+  /** Rule reload (see ParallelPipeline.reload); null: nothing to reload. Must not throw. */
+  reload?(): WorkerReloadOutcome | null;
+  /** Suricata's `detect.engines` entries of this worker. */
+  engines?(): DetectEngineInfo[];
+  /** Called about once a second between ring drains (e.g. to write out buffered EVE lines of a quiet live capture). */
+  periodic?(): void;
+}
+
+export interface WorkerReloadOutcome {
+  ok: boolean;
+  /** Lines to log (one per reloaded part). */
+  lines: string[];
+}
+
+/** One worker's answer to a reload. */
+export interface WorkerReload extends WorkerReloadOutcome {
+  worker: number;
 }
 
 export interface WorkerSpec {
@@ -66,6 +84,13 @@ export class ParallelPipeline implements FrameSink {
   private readonly failures: string[] = [];
   /** Frames per worker, for the balance figure. */
   readonly dispatched: Float64Array;
+  /** Control channel per worker (reload requests), polled by the worker between ring drains. */
+  private readonly controls: MessagePort[] = [];
+  /** Per worker: reload sequence number → resolver of its answer. */
+  private readonly reloadWaiters: Map<number, (r: WorkerReload) => void>[] = [];
+  private reloadSeq = 0;
+  private readonly exited: boolean[] = [];
+  private readonly engineInfo: DetectEngineInfo[][] = [];
 
   constructor(spec: WorkerSpec, opts: ParallelOptions) {
     this.n = Math.max(1, Math.floor(opts.workers));
@@ -74,7 +99,15 @@ export class ParallelPipeline implements FrameSink {
     for (let i = 0; i < this.n; i++) {
       const ring = new FrameRing(opts.ringBytes ?? 16 * 1024 * 1024);
       const ctx: WorkerContext = { index: i, count: this.n, eveFd: opts.eveFd ?? -1 };
-      const w = new Worker(entry, { workerData: { sab: ring.sab, spec, ctx } });
+      const control = new MessageChannel();
+      const w = new Worker(entry, { workerData: { sab: ring.sab, spec, ctx, control: control.port2 }, transferList: [control.port2] });
+      // The worker never runs its event loop while it drains frames; it polls this port instead (worker-entry.ts).
+      control.port1.unref();
+      this.controls.push(control.port1);
+      const waiters = new Map<number, (r: WorkerReload) => void>();
+      this.reloadWaiters.push(waiters);
+      this.exited.push(false);
+      this.engineInfo.push([]);
       this.rings.push(ring);
       this.workers.push(w);
       let readyNow: () => void = () => undefined;
@@ -82,9 +115,16 @@ export class ParallelPipeline implements FrameSink {
       this.results.push(
         new Promise<WorkerResult>((resolve, reject) => {
           let done: WorkerResult | null = null;
-          w.on('message', (m: { type: string; counters?: Counters; error?: string }) => {
+          w.on('message', (m: { type: string; counters?: Counters; error?: string; seq?: number; ok?: boolean; lines?: string[]; engines?: DetectEngineInfo[] }) => {
             if (m.type === 'ready') readyNow();
-            else if (m.type === 'done') done = { counters: m.counters ?? {} };
+            else if (m.type === 'reloaded') {
+              const answer = waiters.get(m.seq ?? -1);
+              waiters.delete(m.seq ?? -1);
+              answer?.({ worker: i, ok: m.ok === true, lines: m.lines ?? [] });
+            } else if (m.type === 'done') {
+              done = { counters: m.counters ?? {} };
+              this.engineInfo[i] = m.engines ?? [];
+            }
             else if (m.type === 'error') this.failures.push(`worker ${i}: ${m.error}`);
           });
           w.on('error', (err) => {
@@ -93,6 +133,9 @@ export class ParallelPipeline implements FrameSink {
           });
           w.on('exit', (code) => {
             readyNow();
+            this.exited[i] = true;
+            for (const answer of waiters.values()) answer({ worker: i, ok: false, lines: [`worker stopped (exit code ${code}) before answering the reload`] });
+            waiters.clear();
             if (done) resolve(done);
             else reject(new HarrierError('HARRIER_ERR_WORKER', `worker ${i} stopped (exit code ${code}): ${this.failures.join('; ') || 'no result'}`));
           });
@@ -127,6 +170,31 @@ export class ParallelPipeline implements FrameSink {
     for (let i = 0; i < this.n; i++) c[`harrier.workers.frames.${i}`] = this.dispatched[i];
     c['harrier.workers.count'] = this.n;
     return c;
+  }
+
+  /**
+   * Ask every worker to reload its rules (each re-reads the files and swaps
+   * independently, between two drains of its ring); resolves with each
+   * worker's answer, in worker order. A worker that has stopped answers
+   * `ok: false`.
+   */
+  reload(): Promise<WorkerReload[]> {
+    const seq = ++this.reloadSeq;
+    return Promise.all(
+      this.controls.map(
+        (port, i) =>
+          new Promise<WorkerReload>((resolve) => {
+            if (this.exited[i]) return resolve({ worker: i, ok: false, lines: ['worker has stopped'] });
+            this.reloadWaiters[i]!.set(seq, resolve);
+            port.postMessage({ type: 'reload', seq });
+          }),
+      ),
+    );
+  }
+
+  /** Each worker's `detect.engines` entries, known after finish(). */
+  engines(): DetectEngineInfo[] {
+    return this.engineInfo.flat();
   }
 
   /** Stop the workers at once (errors, interrupts). */

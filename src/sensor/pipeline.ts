@@ -26,6 +26,7 @@ import type { FlowTimeouts } from '../flow/config.js';
 import type { Detector } from '../detect/detector.js';
 import { AlertPath, type AlertPathOptions } from '../detect/alert.js';
 import { FlowPcapRecorder, type FlowPcapOptions } from '../output/flow-pcap.js';
+import type { DetectEngineInfo } from '../detect/engine/reload.js';
 
 /** The configuration file's per-protocol timeout blocks in the flow table's terms. */
 function flowTimeouts(t: ConfigTimeouts): FlowTimeouts {
@@ -91,6 +92,7 @@ export class Pipeline implements FrameSink {
   private packetHooks: Detector[] = [];
   private streamHooks: Detector[] = [];
   private txHooks: Detector[] = [];
+  private eventHooks: Detector[] = [];
   private nextTick = 0;
   private nextStats = 0;
   private nextDnsPrune = 0;
@@ -129,11 +131,19 @@ export class Pipeline implements FrameSink {
     );
     const parsers = appParsers(cfg.appLayer);
     validateParsers(parsers);
-    this.app = new AppLayer(out.appLayer === false ? [] : parsers, this.eve ? (rec) => this.eve!.write(rec) : null, {
+    // Transaction and anomaly records written while a packet is processed carry its number (EVE `pcap_cnt`), as Suricata's.
+    const appWrite = (rec: Record<string, unknown>): void => {
+      if (this.alerts.packetNumber > 0) rec.pcap_cnt = this.alerts.packetNumber;
+      this.eve!.write(rec);
+    };
+    this.app = new AppLayer(out.appLayer === false ? [] : parsers, this.eve ? appWrite : null, {
       onTx: (flow, tx) => {
         // A response travels to the resolving client: the flow's server side when the flow was first seen from its reply.
         if (tx instanceof DnsTx && tx.isResponse) this.dnsAnswers.addResponse(tx.direction === 0 ? flowServerIp(flow) : flowClientIp(flow), tx.message, tx.tsSec);
         for (const d of this.txHooks) d.tx!(flow, tx);
+      },
+      onEvent: (flow, name) => {
+        for (const d of this.eventHooks) d.appEvent!(flow, name);
       },
     });
     const extra = out.stream;
@@ -166,15 +176,63 @@ export class Pipeline implements FrameSink {
   /** Add a detector (signatures, intel, behaviour); its hooks run from the next packet on. */
   addDetector(d: Detector): void {
     this.detectors.push(d);
+    this.rebuildHooks();
+  }
+
+  /**
+   * Swap detector `old` for `next` at the same place in the order (rule
+   * reload, detect/engine/reload.ts); `next` runs from the next packet on.
+   * Returns false (nothing changed) when `old` is not a detector here.
+   */
+  replaceDetector(old: Detector, next: Detector): boolean {
+    const i = this.detectors.indexOf(old);
+    if (i < 0) return false;
+    this.detectors[i] = next;
+    this.rebuildHooks();
+    return true;
+  }
+
+  /** Remove a detector (its counters go with it); false when it is not here. */
+  removeDetector(d: Detector): boolean {
+    const i = this.detectors.indexOf(d);
+    if (i < 0) return false;
+    this.detectors.splice(i, 1);
+    this.rebuildHooks();
+    return true;
+  }
+
+  private rebuildHooks(): void {
     this.packetHooks = this.detectors.filter((x) => x.packet !== undefined);
     this.streamHooks = this.detectors.filter((x) => x.stream !== undefined);
     this.txHooks = this.detectors.filter((x) => x.tx !== undefined);
+    this.eventHooks = this.detectors.filter((x) => x.appEvent !== undefined);
+  }
+
+  /**
+   * Suricata's `stats.detect.engines` array (id, last_reload, rules_loaded,
+   * rules_failed), set by whoever owns the signature engine
+   * (sensor/analysis.ts). Flat counters cannot hold an array, so it is put
+   * into each EVE stats record here.
+   */
+  detectEngines: (() => DetectEngineInfo[]) | null = null;
+
+  private statsRecord(tsSec: number, tsNsec: number): Record<string, unknown> {
+    const rec = eveStatsRecord(this.counters(), tsSec, tsNsec, tsSec - this.firstSec);
+    const stats = rec.stats as Record<string, unknown>;
+    const detect = stats.detect as Record<string, unknown> | undefined;
+    const engines = this.detectEngines?.() ?? [];
+    // The engine's flat `detect.engines` count is not Suricata's shape (an array): replace it, or leave it out.
+    if (engines.length > 0) stats.detect = { ...detect, engines };
+    else if (detect !== undefined) delete detect.engines;
+    return rec;
   }
 
   frame(data: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number): void {
     const pkt = this.pkt;
     pkt.load(data, off, capLen, origLen, tsSec, tsNsec, linkType, ifIndex);
     pkt.num = ++this.packets;
+    // No packet number while flows time out (pseudo packets in Suricata): the tick below runs first.
+    this.alerts.packetNumber = 0;
     this.bytes += capLen;
     if (this.firstSec < 0) {
       this.firstSec = tsSec;
@@ -182,8 +240,15 @@ export class Pipeline implements FrameSink {
       this.nextStats = this.statsInterval > 0 ? tsSec + this.statsInterval : Infinity;
     }
     if (tsSec >= this.nextTick) this.tick(tsSec, tsNsec);
+    this.alerts.packetNumber = pkt.num;
 
-    if (!this.decoder.decode(pkt)) return;
+    if (!this.decoder.decode(pkt)) {
+      // As Suricata, packets the decoder stopped on (with events) or holds for
+      // reassembly (fragments) are still inspected, without a flow, so that
+      // decode-event rules fire on them.
+      if (pkt.eventCount > 0 || pkt.isFragment) for (const d of this.packetHooks) d.packet!(pkt, null, 0);
+      return;
+    }
     const flow = this.flows.handle(pkt);
     if (flow === null) {
       for (const d of this.packetHooks) d.packet!(pkt, null, 0);
@@ -212,7 +277,7 @@ export class Pipeline implements FrameSink {
     }
     if (tsSec >= this.nextStats) {
       this.nextStats = tsSec + this.statsInterval;
-      this.eve?.write(eveStatsRecord(this.counters(), tsSec, tsNsec, tsSec - this.firstSec));
+      this.eve?.write(this.statsRecord(tsSec, tsNsec));
     }
   }
 
@@ -231,10 +296,11 @@ export class Pipeline implements FrameSink {
 
   /** End of input: every flow ends (reason `shutdown`), final stats record. */
   finish(): void {
+    this.alerts.packetNumber = 0;
     this.flows.flushAll();
     for (const d of this.detectors) d.finish?.();
     if (this.eve && this.firstSec >= 0) {
-      this.eve.write(eveStatsRecord(this.counters(), this.pkt.tsSec, this.pkt.tsNsec, this.pkt.tsSec - this.firstSec));
+      this.eve.write(this.statsRecord(this.pkt.tsSec, this.pkt.tsNsec));
     }
   }
 

@@ -3,7 +3,7 @@
  * pipeline the spec names, drain the frame ring into it until the capture
  * thread closes the ring, finish, and report counters.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { FrameRing } from './frame-ring.js';
 import type { WorkerContext, WorkerPipeline, WorkerSpec } from './parallel.js';
 
@@ -11,9 +11,11 @@ interface Data {
   sab: SharedArrayBuffer;
   spec: WorkerSpec;
   ctx: WorkerContext;
+  /** Control requests from the capture thread (rule reload). */
+  control?: MessagePort;
 }
 
-const { sab, spec, ctx } = workerData as Data;
+const { sab, spec, ctx, control } = workerData as Data;
 const ring = new FrameRing(sab);
 
 try {
@@ -24,11 +26,29 @@ try {
   parentPort!.postMessage({ type: 'ready' });
   const sink = (data: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number): void =>
     p.frame(data, off, capLen, origLen, tsSec, tsNsec, linkType, ifIndex);
+  let nextPeriodic = Date.now() + 1000;
   while (ring.drain(sink, 200) !== -1) {
-    // drain() sleeps while the ring is empty; -1 means closed and empty.
+    if (p.periodic !== undefined && Date.now() >= nextPeriodic) {
+      nextPeriodic = Date.now() + 1000;
+      p.periodic();
+    }
+    // drain() sleeps while the ring is empty (at most 200 ms); -1 means closed and empty.
+    // This loop never yields to the event loop, so control messages are polled here,
+    // between drains: a reload runs between two packets, frames wait in the ring meanwhile.
+    for (let m = control ? receiveMessageOnPort(control) : undefined; m !== undefined; m = control ? receiveMessageOnPort(control) : undefined) {
+      const msg = m.message as { type?: string; seq?: number };
+      if (msg.type !== 'reload') continue;
+      let out: { ok: boolean; lines: string[] };
+      try {
+        out = p.reload?.() ?? { ok: false, lines: ['nothing to reload (no --rules)'] };
+      } catch (err) {
+        out = { ok: false, lines: [`reload failed: ${err instanceof Error ? err.message : String(err)}`] };
+      }
+      parentPort!.postMessage({ type: 'reloaded', seq: msg.seq, ok: out.ok, lines: out.lines });
+    }
   }
   p.finish();
-  parentPort!.postMessage({ type: 'done', counters: p.counters() });
+  parentPort!.postMessage({ type: 'done', counters: p.counters(), engines: p.engines?.() ?? [] });
 } catch (err) {
   ring.fail();
   parentPort!.postMessage({ type: 'error', error: err instanceof Error ? err.message : String(err) });

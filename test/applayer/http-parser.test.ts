@@ -94,7 +94,9 @@ test('pipelined keep-alive requests pair with responses first in, first out', ()
   const resps = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nr1' +
     'HTTP/1.1 200 OK\r\nContent-Length: 9999\r\n\r\n' + // HEAD: no body despite the length
     'HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nr3' +
-    'HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n' + // 304: no body
+    // 304: no body (one that frames a body with Content-Length has it, as in
+    // libhtp: see http-evasions.test.ts)
+    'HTTP/1.1 304 Not Modified\r\nETag: "x"\r\n\r\n' +
     'HTTP/1.1 204 No Content\r\n\r\n'; // a response nobody asked for
   const r = run(httpParser, [[0, reqs], [1, resps]]);
   assert.deepEqual(r.txs.map((t) => [t.txId, s(t.uriRaw), t.status, s(t.responseBodyBytes)]), [

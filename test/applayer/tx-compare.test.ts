@@ -1,6 +1,7 @@
 // Unit tests of the transaction comparison (tx-compare.ts) on hand-made tshark rows and EVE records.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { AGG, compareTransactions, nameWhy, newResult, parseTxRow, TX_FIELDS, WHY, type EveRecord, type TxResult } from './tx-compare.js';
 
 /** A tshark row with the named fields set (others empty). */
@@ -34,14 +35,14 @@ test('parseTxRow: innermost 5-tuple, pipelined requests, IPv6 canonical form, DN
   );
   assert.equal(f.key, '6 10.0.0.1:40000 10.0.0.2:80');
   assert.deepEqual(f.httpReqs, [
-    { host: 'a.example', uri: '/x?a=1,2', ua: 'curl/8, like', frame: 4 },
-    { host: 'b.example:8080', uri: '/y', ua: 'wget', frame: 4 },
+    { host: 'a.example', uri: '/x?a=1,2', ua: 'curl/8, like', frame: 4, version: '' },
+    { host: 'b.example:8080', uri: '/y', ua: 'wget', frame: 4, version: '' },
   ]);
   const d = parseTxRow(
-    row({ 'frame.protocols': 'eth:ethertype:ip:udp:dns', 'ip.src': '10.0.0.53', 'ip.dst': '10.0.0.1', 'udp.srcport': '53', 'udp.dstport': '5000', 'dns.flags.response': '1', 'dns.id': '0x1a2b', 'dns.qry.name': 'x.example', 'dns.aaaa': '2001:db8::1', 'dns.count.add_rr': '1' }),
+    row({ 'frame.protocols': 'eth:ethertype:ip:udp:dns', 'ip.src': '10.0.0.53', 'ip.dst': '10.0.0.1', 'udp.srcport': '53', 'udp.dstport': '5000', 'dns.flags.response': '1', 'dns.id': '0x1a2b', 'dns.qry.name': 'x.example', 'dns.aaaa': '2001:db8::1', 'dns.count.add_rr': '1', 'dns.qry.class': '0x0001' }),
     0,
   );
-  assert.deepEqual(d.dns, { response: true, id: 0x1a2b, qname: 'x.example', qnames: ['x.example'], a: [], aaaa: ['2001:0db8:0000:0000:0000:0000:0000:0001'], extra: true });
+  assert.deepEqual(d.dns, { response: true, id: 0x1a2b, qname: 'x.example', qnames: ['x.example'], a: [], aaaa: ['2001:0db8:0000:0000:0000:0000:0000:0001'], extra: true, classes: [1] });
   // 6in4: the IPv6 layer is the innermost.
   const t = parseTxRow(row({ 'frame.protocols': 'eth:ethertype:ip:ipv6:tcp:tls', 'ip.src': '1.1.1.1', 'ip.dst': '2.2.2.2', 'ipv6.src': '::1', 'ipv6.dst': '::2', 'tcp.srcport': '1', 'tcp.dstport': '443', 'tls.handshake.type': '1', 'tls.handshake.extensions_server_name': 's.example', 'tls.handshake.ja3': 'abc' }), 0);
   assert.match(t.key, /^6 \[0000:.*:0001\]:1 \[0000:.*:0002\]:443$/);
@@ -225,4 +226,119 @@ test('x509: a subject without CN compares all its values; a client-only certific
   const d = newResult();
   compareTransactions({ name: 'c', refused: false }, serverToo, rec({}), d);
   assert.equal(d.unexplained.length, 1);
+});
+
+// ---- rules added while classifying the last differences (issue 4)
+
+const flowRec = (appProto: string, sport = 40000, dport = 443): EveRecord => ({ event_type: 'flow', flow_id: 1, proto: 'TCP', src_ip: '10.0.0.1', src_port: sport, dest_ip: '10.0.0.2', dest_port: dport, app_proto: appProto });
+const tcpFrame = (f: Partial<Record<(typeof TX_FIELDS)[number], string>>, back = false, i = 0): ReturnType<typeof parseTxRow> =>
+  parseTxRow(
+    row({
+      'frame.protocols': 'eth:ethertype:ip:tcp',
+      'ip.src': back ? '10.0.0.2' : '10.0.0.1',
+      'ip.dst': back ? '10.0.0.1' : '10.0.0.2',
+      'tcp.srcport': back ? '443' : '40000',
+      'tcp.dstport': back ? '40000' : '443',
+      ...f,
+    }),
+    i,
+  );
+const whysOf = (res: TxResult): string[] => (res.unexplained.length > 0 ? ['unexplained'] : [...new Set([...res.fields.values()].flatMap((t) => [...t.explained.keys()]))]);
+const cmp = (frames: ReturnType<typeof parseTxRow>[], eve: EveRecord[]): TxResult => {
+  const res = newResult();
+  compareTransactions({ name: 'c', refused: false }, frames, eve, res);
+  return res;
+};
+
+test('tls after other bytes on the connection: explained only when harrier failed the flow and the first payload is not tls', () => {
+  const preamble = tcpFrame({ 'frame.protocols': 'eth:ethertype:ip:tcp:gnutella', 'tcp.len': '599' }, false, 0);
+  const hello = tcpFrame({ 'frame.protocols': 'eth:ethertype:ip:tcp:tls', 'tcp.len': '264', 'tls.handshake.type': '1', 'tls.handshake.ja3': 'aaa' }, false, 3);
+  assert.deepEqual(whysOf(cmp([preamble, hello], [flowRec('failed')])), [WHY.lateStart]);
+  // harrier recognised something else (or tls itself): no evidence
+  assert.deepEqual(whysOf(cmp([preamble, hello], [flowRec('http')])), ['unexplained']);
+  // the hello is the first payload: detection saw it, so a missing record is not explained
+  assert.deepEqual(whysOf(cmp([{ ...hello, index: 0 }], [flowRec('failed')])), ['unexplained']);
+});
+
+test('http after a socks-like greeting on an unregistered port: request and response explained by the late start', () => {
+  const g = (back: boolean, i: number, p: string): ReturnType<typeof parseTxRow> => tcpFrame({ 'tcp.srcport': back ? '21477' : '1637', 'tcp.dstport': back ? '1637' : '21477', 'tcp.len': '3', 'frame.protocols': p }, back, i);
+  const req = parseTxRow(row({ ...TCP, 'tcp.srcport': '1637', 'tcp.dstport': '21477', 'tcp.len': '395', 'http.request': '1', 'http.host': 'h', 'http.request.uri': '/' }), 4);
+  const resp = parseTxRow(row({ ...TCP_BACK, 'tcp.srcport': '21477', 'tcp.dstport': '1637', 'tcp.len': '930', 'http.response': '1', 'http.response.code': '302' }), 5);
+  const frames = [g(false, 0, 'eth:ethertype:ip:tcp:data'), g(true, 1, 'eth:ethertype:ip:tcp:data'), req, resp];
+  const failed = { ...flowRec('failed', 1637, 21477) };
+  const r = cmp(frames, [failed]);
+  assert.deepEqual(r.unexplained, []);
+  assert.equal(summary(r)['http.request'], `0/1 1:${WHY.lateStart}`);
+  assert.equal(summary(r)['http.response.code'], `0/1 1:${WHY.lateStart}`);
+});
+
+test('tls certificates without any hello or syn: the capture began inside the handshake', () => {
+  const cert = tcpFrame({ 'frame.protocols': 'eth:ethertype:ip:tcp:tls', 'tcp.len': '1280', 'tls.handshake.type': '11', 'x509sat.uTF8String': 'cn' }, true, 2);
+  assert.deepEqual(whysOf(cmp([cert], [])), [WHY.midHandshake]);
+  const syn = tcpFrame({ 'tcp.flags.syn': '1' }, false, 0);
+  assert.deepEqual(whysOf(cmp([syn, cert], [])), ['unexplained'], 'a syn was captured: the handshake start should be there');
+  const sh = tcpFrame({ 'frame.protocols': 'eth:ethertype:ip:tcp:tls', 'tls.handshake.type': '2' }, true, 1);
+  assert.deepEqual(whysOf(cmp([sh, cert], [])), ['unexplained'], 'a ServerHello was captured');
+});
+
+test("tls: tshark's JA3 of a partial string is explained when harrier's string extends it or harrier flagged the hello", () => {
+  const partial = '769,4-5-10,';
+  const md5 = createHash('md5').update(partial).digest('hex');
+  const hello = (full: string, ja3: string): ReturnType<typeof parseTxRow> =>
+    tcpFrame({ 'frame.protocols': 'eth:ethertype:ip:tcp:tls', 'tls.handshake.type': '1', 'tls.handshake.ja3': ja3, 'tls.handshake.ja3_full': full }, false, 0);
+  const tlsRec = (ja3: Record<string, string>): EveRecord => ({ event_type: 'tls', flow_id: 1, proto: 'TCP', src_ip: '10.0.0.1', src_port: 40000, dest_ip: '10.0.0.2', dest_port: 443, tls: { ja3 } });
+  assert.deepEqual(whysOf(cmp([hello(partial, md5)], [tlsRec({ hash: 'x', string: '769,4-5-10,,,' })])), [WHY.ja3Partial]);
+  assert.deepEqual(whysOf(cmp([hello(partial, md5)], [tlsRec({ hash: 'x', string: '771,4-5-10,,,' })])), ['unexplained'], 'harrier string does not extend it');
+  const anomaly: EveRecord = { event_type: 'anomaly', proto: 'TCP', src_ip: '10.0.0.1', src_port: 40000, dest_ip: '10.0.0.2', dest_port: 443, anomaly: { event: 'tls.invalid_handshake_message' } };
+  assert.deepEqual(whysOf(cmp([hello('769,,', createHash('md5').update('769,,').digest('hex'))], [anomaly])), [WHY.ja3Partial]);
+  assert.deepEqual(whysOf(cmp([hello('769,,', createHash('md5').update('769,,').digest('hex'))], [])), ['unexplained'], 'no anomaly from harrier');
+  const full = '769,4-5,0-10,23,0';
+  assert.deepEqual(whysOf(cmp([hello(full, createHash('md5').update(full).digest('hex'))], [tlsRec({ hash: 'y', string: '769,4-5,0-10,23,0' })])), ['unexplained'], 'a complete string is compared as is');
+});
+
+test('http: a response stream picked up mid-message is explained by libhtp reading it as body', () => {
+  const req = parseTxRow(row({ ...TCP, 'tcp.len': '436', 'http.request': '1', 'http.host': 'h', 'http.request.uri': '/a' }), 0);
+  const body = parseTxRow(row({ ...TCP_BACK, 'frame.protocols': 'eth:ethertype:ip:tcp:http:data', 'tcp.len': '1440' }), 1);
+  const resp = parseTxRow(row({ ...TCP_BACK, 'tcp.len': '300', 'http.response': '1', 'http.response.code': '200' }), 2);
+  const eve = [http(0, { hostname: 'h', url: '/a', http_method: 'GET' })];
+  const invalid: EveRecord = { event_type: 'anomaly', proto: 'TCP', src_ip: '10.0.0.1', src_port: 40000, dest_ip: '10.0.0.2', dest_port: 80, anomaly: { event: 'http.response_invalid_protocol' } };
+  assert.equal(summary(cmp([req, body, resp], [...eve, invalid]))['http.response.code'], `0/1 1:${WHY.midResponse}`);
+  assert.equal(cmp([req, body, resp], eve).unexplained.length, 1, 'without the anomaly');
+  assert.equal(cmp([req, resp], [...eve, invalid]).unexplained.length, 1, "the server's first payload is a response");
+});
+
+test('http: requests tshark does not dissect (out-of-order segments, unknown method) and an empty tshark uri after several spaces', () => {
+  const ooo = parseTxRow(row({ ...TCP, 'frame.protocols': 'eth:ethertype:ip:tcp', 'tcp.len': '1452', 'tcp.analysis.out_of_order': '1' }), 0);
+  const resp = parseTxRow(row({ ...TCP_BACK, 'tcp.len': '296', 'http.response': '1', 'http.response.code': '302' }), 1);
+  const post = http(0, { hostname: 'h', url: '/x', http_method: 'POST', status: 302 });
+  assert.deepEqual(whysOf(cmp([ooo, resp], [post])), [WHY.requestDisordered]);
+  assert.deepEqual(whysOf(cmp([resp], [post])), ['unexplained'], 'no disordered client frame');
+  assert.deepEqual(whysOf(cmp([ooo, resp], [http(0, { hostname: 'h', url: '/x', http_method: 'POST', status: 200 })])), ['unexplained'], 'statuses differ');
+  assert.deepEqual(whysOf(cmp([], [http(0, { hostname: 'h', url: '/', http_method: 'XFOC', status: 405 })])), [WHY.unknownMethod]);
+  assert.deepEqual(whysOf(cmp([], [http(0, { hostname: 'h', url: '/', http_method: 'PUT' })])), ['unexplained'], 'a method tshark knows');
+  const spaced = parseTxRow(row({ ...TCP, 'http.request': '1', 'http.host': 'h', 'http.request.uri': '', 'http.request.version': '/long_uri HTTP/1.1' }), 0);
+  const r = cmp([spaced], [http(0, { hostname: 'h', url: '/long_uri', http_method: 'GET', protocol: 'HTTP/1.1' })]);
+  assert.equal(summary(r)['http.request.uri'], `0/1 1:${WHY.methodSpaces}`);
+  assert.equal(cmp([spaced], [http(0, { hostname: 'h', url: '/other', http_method: 'GET', protocol: 'HTTP/1.1' })]).unexplained.length, 1);
+});
+
+test('dns: extended labels, refused classes and question-less inverse queries are explained only with their evidence', () => {
+  const q = { 'frame.protocols': 'eth:ethertype:ip:udp:dns', 'ip.src': '10.0.0.1', 'ip.dst': '10.0.0.53', 'udp.srcport': '5000', 'udp.dstport': '53', 'dns.flags.response': '0', 'dns.id': '0x0005' };
+  const a = { ...q, 'ip.src': '10.0.0.53', 'ip.dst': '10.0.0.1', 'udp.srcport': '53', 'udp.dstport': '5000', 'dns.flags.response': '1' };
+  assert.deepEqual(whysOf(cmp([parseTxRow(row({ ...q, 'dns.qry.name': '<Unknown extended label>', 'dns.qry.class': '0x0001' }), 0)], [])), [WHY.dnsExtLabel]);
+  assert.deepEqual(whysOf(cmp([parseTxRow(row({ ...q, 'dns.qry.name': 'x.example', 'dns.qry.class': '0x2001' }), 0)], [])), [WHY.dnsClass]);
+  assert.deepEqual(whysOf(cmp([parseTxRow(row({ ...q, 'dns.qry.name': 'x.example', 'dns.qry.class': '0x8001' }), 0)], [])), ['unexplained'], 'mDNS unicast bit on IN is a plausible class');
+  // a retransmission with a good class is unmatched because the bad-class copy took the record: same id and name
+  const base = { proto: 'UDP', src_ip: '10.0.0.1', src_port: 5000, dest_ip: '10.0.0.53', dest_port: 53, flow_id: 7 };
+  const rec: EveRecord = { ...base, event_type: 'dns', dns: { type: 'query', id: 5, rrname: 'x.example' } };
+  const r = cmp([parseTxRow(row({ ...q, 'dns.qry.name': 'x.example', 'dns.qry.class': '0x2001' }), 0), parseTxRow(row({ ...q, 'dns.qry.name': 'x.example', 'dns.qry.class': '0x0001' }), 1)], [rec]);
+  assert.deepEqual(r.unexplained, []);
+  assert.equal(summary(r)['dns.qry.name'], `1/2 1:${WHY.dnsClass}`);
+  const answer: EveRecord = { ...base, event_type: 'dns', dns: { type: 'answer', id: 5 } };
+  const iq = parseTxRow(row({ ...q, 'dns.qry.class': '' }), 0);
+  const iqAnswer = parseTxRow(row({ ...a }), 1);
+  const r2 = cmp([iq, iqAnswer], [answer]);
+  assert.deepEqual(r2.unexplained, []);
+  assert.equal(summary(r2)['dns.qry.name'], `1/2 1:${WHY.dnsNoQuestion}`);
+  assert.deepEqual(whysOf(cmp([iq], [])), ['unexplained'], 'harrier logged nothing of that id');
 });

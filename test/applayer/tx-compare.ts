@@ -12,6 +12,7 @@
  *
  * Pure functions over text and records; unit-tested in tx-compare.test.ts.
  */
+import { createHash } from 'node:crypto';
 import { canonicalIp, convKey, endpoint } from '../support/tshark.js';
 
 /** Fields printed per frame (order matters: see parseTxRow). */
@@ -52,6 +53,11 @@ export const TX_FIELDS = [
   'tcp.len',
   'tcp.reassembled_in',
   'x509sat.CountryName',
+  'tcp.flags.syn',
+  'tls.handshake.ja3_full',
+  'tcp.analysis.out_of_order',
+  'http.request.version',
+  'dns.qry.class',
 ] as const;
 
 /** Separator of repeated values (URIs and user agents contain commas). */
@@ -65,12 +71,20 @@ export interface TsTxFrame {
   key: string;
   /** The frame's source endpoint (tells the direction). */
   src: string;
-  httpReqs: { host: string; uri: string; ua: string; frame: number }[];
+  httpReqs: { host: string; uri: string; ua: string; frame: number; version: string }[];
   httpResps: string[];
-  dns: { response: boolean; id: number; qname: string; qnames: string[]; a: string[]; aaaa: string[]; extra: boolean } | null;
+  dns: { response: boolean; id: number; qname: string; qnames: string[]; a: string[]; aaaa: string[]; extra: boolean; classes: number[] } | null;
   clientHello: boolean;
+  /** The frame carries a ServerHello. */
+  serverHello: boolean;
   sni: string;
   ja3: string;
+  /** tshark's JA3 string (tls.handshake.ja3_full) of the frame's ClientHello. */
+  ja3Full: string;
+  /** The TCP frame has SYN set. */
+  syn: boolean;
+  /** tshark flagged the TCP frame as out of order. */
+  outOfOrder: boolean;
   certStrings: string[];
   /** tshark marked the frame [Malformed Packet]. */
   malformed: boolean;
@@ -121,7 +135,8 @@ export function parseTxRow(row: string, index: number): TsTxFrame {
   const hosts = vals(c[11]);
   const uris = vals(c[12]);
   const uas = vals(c[14]);
-  const httpReqs = vals(c[9]).map((_, i) => ({ host: hosts[i] ?? '', uri: uris[i] ?? '', ua: uas[i] ?? '', frame: index }));
+  const versions = vals(c[39]);
+  const httpReqs = vals(c[9]).map((_, i) => ({ host: hosts[i] ?? '', uri: uris[i] ?? '', ua: uas[i] ?? '', frame: index, version: versions[i] ?? '' }));
   const codes = vals(c[13]);
   const httpResps = vals(c[10]).map((_, i) => codes[i] ?? '');
   const ids = vals(c[16]);
@@ -136,6 +151,7 @@ export function parseTxRow(row: string, index: number): TsTxFrame {
           a: vals(c[18]),
           aaaa: vals(c[19]).map(canonicalIp),
           extra: Number(vals(c[20])[0] ?? '0') + Number(vals(c[21])[0] ?? '0') > 0,
+          classes: vals(c[40]).map((x) => parseInt(x, 16)),
         };
   const types = vals(c[22]).flatMap((t) => t.split(','));
   const certStrings: string[] = [];
@@ -150,8 +166,12 @@ export function parseTxRow(row: string, index: number): TsTxFrame {
     httpResps,
     dns,
     clientHello: types.includes('1'),
+    serverHello: types.includes('2'),
     sni: vals(c[23])[0] ?? '',
     ja3: vals(c[24])[0] ?? '',
+    ja3Full: vals(c[37])[0] ?? '',
+    syn: (c[36] ?? '') === '1' || (c[36] ?? '') === 'True',
+    outOfOrder: (c[38] ?? '') !== '',
     certStrings,
     malformed: (c[31] ?? '') !== '',
     lostSegment: (c[32] ?? '') !== '',
@@ -216,8 +236,8 @@ export const WHY = {
   tlsWrapped: 'tls: inside openvpn / rdp-udp framing, not parsed by harrier',
   /** Certificate strings from an OCSP response carried over HTTP, not from a TLS handshake. Checked: tshark shows ocsp and no tls on the 5-tuple. */
   ocsp: 'x509: strings of an ocsp response over http, no tls',
-  /** TLS after a STARTTLS/STLS/AUTH TLS upgrade of SMTP, IMAP, POP3 or FTP, or after MySQL's / PostgreSQL's SSL request: Harrier only recognises those protocols and does not hand the connection to its TLS parser after the upgrade (a Harrier limitation: Suricata does this for SMTP). Checked: tshark shows smtp, imap, pop, ftp, mysql or pgsql and tls on the same 5-tuple. */
-  starttls: 'tls: after starttls (smtp/imap/pop3/ftp) or a database ssl request (mysql/pgsql), harrier does not upgrade (limitation)',
+  /** TLS after a STARTTLS/STLS/AUTH TLS upgrade of SMTP, IMAP, POP3 or FTP, or after MySQL's SSL request: Harrier only recognises those protocols and does not hand the connection to its TLS parser after the upgrade (a Harrier limitation: Suricata does this for SMTP, FTP, POP3). PostgreSQL's SSLRequest is handed over (src/applayer/pgsql), so pgsql is no evidence. Checked: tshark shows smtp, imap, pop, ftp or mysql and tls on the same 5-tuple. */
+  starttls: 'tls: after starttls (smtp/imap/pop3/ftp) or a mysql ssl request, harrier does not upgrade (limitation)',
   /** HTTP or TLS carried after a SOCKS handshake (SOCKS proxy on the 5-tuple): tshark dissects through SOCKS; Harrier, like Suricata 7, has no SOCKS parser and does not find HTTP/TLS behind it. Checked: tshark shows socks on the 5-tuple. */
   socks: 'http/tls behind a socks handshake, harrier does not parse socks',
   /** The transaction rides in a tunnel Harrier does not decode (GTP-U, CAPWAP data): tshark dissects the inner flow, Harrier sees only the outer UDP flow. Checked: tshark shows gtp or capwap.data before the inner IP layer of the 5-tuple's frames. */
@@ -227,7 +247,35 @@ export const WHY = {
   /** A PROXY protocol header (HAProxy) precedes the TLS bytes: tshark skips it, protocol detection in Suricata 7 and Harrier starts at the first byte of the stream, so the flow is not recognised as tls (Harrier reads the header only for identity, src/k8s/flow-context.ts). Checked: tshark shows proxy on the 5-tuple. */
   proxyHeader: 'tls: after a proxy protocol header, detection sees the header first',
   afterUnsolicited: 'http: request after an unsolicited server response, tshark does not dissect it',
+  /** The protocol starts after other bytes on the connection (a gnutella or NoMachine handshake that upgrades in-band to TLS, a SOCKS5 greeting on an unregistered port, a stray byte before a ClientHello): tshark finds it later by heuristics; detection in Suricata and Harrier reads the start of each direction, so the flow is `failed`. Checked: Harrier's flow record of the 5-tuple says app_proto failed, and tshark's first payload frame of the 5-tuple precedes the transaction and is not dissected as that protocol. */
+  lateStart: 'http/tls: begins after other bytes on the connection, detection reads the start (flow failed)',
+  /** The capture begins inside a TLS handshake (certificates without any hello or SYN on the 5-tuple): tshark dissects the Certificate message; detection in Harrier wants a hello or a post-handshake record (Suricata, whose stream.midstream is off by default, does not pick the session up at all). Checked: no ClientHello, no ServerHello and no SYN on the 5-tuple. */
+  midHandshake: 'tls: capture begins inside the handshake (no hello, no syn)',
+  /** tshark hashes the JA3 string it could build from a ClientHello cut short (fewer than five fields, e.g. `769,,`); Suricata and Harrier either read the hello without extensions (`…,,,`) or reject it. Checked: tshark's ja3_full has fewer than five fields and its MD5 is tshark's JA3; Harrier's JA3 string extends tshark's, or Harrier has none and raised tls.invalid_handshake_message on the flow. */
+  ja3Partial: 'tls: tshark hashes a partial ja3 string of a truncated hello',
+  /** The server's stream was picked up inside a response (capture began mid-body): libhtp (Suricata, Harrier) reads the invalid "response line" and everything after it as that response, tshark resynchronises on a later status line. Checked: Harrier raised http.response_invalid_protocol on the 5-tuple, and tshark's first server payload frame of the 5-tuple is no HTTP response. */
+  midResponse: 'http: response stream picked up mid-message, libhtp reads the rest as its body',
+  /** tshark did not reassemble the request: the client's segments arrived out of order at capture start and tshark's analysis gave up on them; Harrier's reassembly orders them. Checked: tshark shows no request on the 5-tuple, flagged a payload frame of the client out of order or after a gap, and its response at that position has the status Harrier's transaction has. */
+  requestDisordered: 'http: request segments out of order, tshark does not reassemble them',
+  /** A request method tshark's HTTP dissector does not know (nmap's random `XFOC`): libhtp (Suricata, Harrier) accepts any token as the method. Checked: the method is not one of the registered methods tshark recognises, and tshark has no request on the 5-tuple. */
+  unknownMethod: 'http: request method unknown to tshark (libhtp accepts any token)',
+  /** Several spaces between method and URI: tshark takes the URI to end at the second space (empty) and the rest as the version; libhtp skips the extra whitespace. Checked: tshark's uri is empty and its version is EVE's url, a space and EVE's protocol. */
+  methodSpaces: 'http: several spaces after the method, tshark uri empty',
+  /** A question name with a label of the retired extended types (0x40/0x80, RFC 6891): tshark prints "<Unknown extended label>", Suricata's and Harrier's name parsers reject the name. Checked: tshark's name carries that marker. */
+  dnsExtLabel: 'dns: extended label type in name, rejected (tshark "<Unknown extended label>")',
+  /** A (fuzzed) query with an unassigned class: Harrier's DNS detection requires the first question's class to be IN, CH, HS, NONE or ANY (src/applayer/dns/probe.ts; noise on odd ports), so a flow opened by it is not DNS. Checked: a message of the same 5-tuple, id and name has such a class in tshark. */
+  dnsClass: 'dns: class not assigned (fuzzed), detection refuses the first message',
+  /** An inverse query (opcode 1) has no question: EVE logs one query record per question, so none; its answer is logged. Checked: tshark's query has no question name and Harrier logged a record of the same id on the 5-tuple. */
+  dnsNoQuestion: 'dns: query without a question (inverse query), eve logs one record per question',
 } as const;
+
+/** Request methods tshark's HTTP dissector recognises (RFC 9110, WebDAV, SSDP/GENA, RTSP-like and Microsoft RPC-over-HTTP extensions). */
+export const TSHARK_HTTP_METHODS: ReadonlySet<string> = new Set([
+  'GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'PATCH',
+  'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'REPORT', 'CHECKOUT', 'CHECKIN', 'MERGE', 'MKACTIVITY', 'MKWORKSPACE', 'VERSION-CONTROL', 'BASELINE-CONTROL', 'LABEL', 'UNCHECKOUT', 'UPDATE', 'ACL', 'BIND', 'UNBIND', 'REBIND', 'ORDERPATCH', 'MKCALENDAR', 'MKREDIRECTREF', 'UPDATEREDIRECTREF',
+  'NOTIFY', 'M-SEARCH', 'SUBSCRIBE', 'UNSUBSCRIBE', 'POLL', 'BCOPY', 'BDELETE', 'BMOVE', 'BPROPFIND', 'BPROPPATCH',
+  'RPC_IN_DATA', 'RPC_OUT_DATA', 'RPC_CONNECT', 'CCM_POST', 'SSTP_DUPLEX_POST', 'PURGE', 'LINK', 'UNLINK',
+]);
 
 export interface FieldTally {
   compared: number;
@@ -327,8 +375,44 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
     if (ps === undefined) protosOf.set(f.key, (ps = new Set()));
     for (const p of f.protocols) ps.add(p);
   }
+  // Per 5-tuple: the first frame carrying TCP payload (overall and per sender), whether a SYN was seen,
+  // the senders of payload tshark saw out of order or after a gap.
+  const firstPayload = new Map<string, TsTxFrame>();
+  const firstPayloadFrom = new Map<string, TsTxFrame>();
+  const synOn = new Set<string>();
+  const disorderFrom = new Map<string, Set<string>>();
+  for (const f of frames) {
+    if (f.key === '') continue;
+    if (f.syn) synOn.add(f.key);
+    if (f.tcpLen <= 0) continue;
+    if (!firstPayload.has(f.key)) firstPayload.set(f.key, f);
+    const fk = `${f.key}|${f.src}`;
+    if (!firstPayloadFrom.has(fk)) firstPayloadFrom.set(fk, f);
+    if ((f.outOfOrder || f.lostSegment) && !f.protocols.includes('http')) {
+      let d = disorderFrom.get(f.key);
+      if (d === undefined) disorderFrom.set(f.key, (d = new Set()));
+      d.add(f.src);
+    }
+  }
+  // Harrier's side: 5-tuples whose flow record says app_proto failed, anomaly events per 5-tuple.
+  const failedFlows = new Set<string>();
+  const anomaliesOn = new Map<string, Set<string>>();
+  for (const r of eve) {
+    if (r.event_type === 'flow' && r.app_proto === 'failed') failedFlows.add(eveKey(r));
+    if (r.event_type === 'anomaly') {
+      const k = eveKey(r);
+      let a = anomaliesOn.get(k);
+      if (a === undefined) anomaliesOn.set(k, (a = new Set()));
+      a.add(str(((r.anomaly ?? {}) as Record<string, unknown>).event));
+    }
+  }
+  /** The `proto` transaction at tshark frame `frame` starts after other bytes of the 5-tuple, on a flow Harrier left failed. */
+  const lateStart = (k: string, proto: string, frame: number): boolean => {
+    const fp = firstPayload.get(k);
+    return failedFlows.has(k) && fp !== undefined && fp.index < frame && !fp.protocols.includes(proto);
+  };
   // ---- HTTP
-  const tsReq = new Map<string, { host: string; uri: string; ua: string; frame: number }[]>();
+  const tsReq = new Map<string, { host: string; uri: string; ua: string; frame: number; version: string }[]>();
   const tsResp = new Map<string, { code: string; frame: number }[]>();
   for (const f of frames) {
     if (f.key === '') continue;
@@ -369,17 +453,37 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
     const kps = protosOf.get(k);
     const missWhy = (frame: number): string | null =>
       refusedWhy ??
-      (k.startsWith('17 ') ? WHY.httpUdp : dropped(frame) !== null ? WHY.decoderDrop : kps?.has('socks') === true ? WHY.socks : kps !== undefined && (kps.has('gtp') || kps.has('capwap.data')) ? WHY.tunnel : null);
-    const noMethod = (t: EveRecord | undefined): boolean => t !== undefined && str(((t.http ?? {}) as Record<string, unknown>).http_method) === '';
+      (k.startsWith('17 ') ? WHY.httpUdp : dropped(frame) !== null ? WHY.decoderDrop : kps?.has('socks') === true ? WHY.socks : kps !== undefined && (kps.has('gtp') || kps.has('capwap.data')) ? WHY.tunnel : lateStart(k, 'http', frame) ? WHY.lateStart : null);
+    // a transaction without a request: neither method nor url (libhtp logs both for every request it parsed)
+    const noMethod = (t: EveRecord | undefined): boolean => {
+      const h = (t?.http ?? {}) as Record<string, unknown>;
+      return t !== undefined && str(h.http_method) === '' && str(h.url) === '';
+    };
     // Harrier's first transaction answers nothing: the server spoke first
     const unsolicited = reqs.length === 0 && noMethod(txs[0]);
-    const n = Math.max(reqs.length, txs.length);
+    // tshark's requests pair with Harrier's transactions that have a request; a response-only one
+    // (libhtp: "unable to match response to request") is counted on its own.
+    for (const t of txs) {
+      if (noMethod(t)) record(res, 'http.request', false, portWhy ?? WHY.responseOnly, () => '');
+    }
+    const reqTxs = txs.filter((t) => !noMethod(t));
+    const n = Math.max(reqs.length, reqTxs.length);
     for (let i = 0; i < n; i++) {
       const q = reqs[i];
-      const t = txs[i];
+      const t = reqTxs[i];
       const h = (t?.http ?? {}) as Record<string, unknown>;
       if (q === undefined || t === undefined) {
-        const why = q === undefined ? (portWhy ?? (noMethod(t) ? WHY.responseOnly : unsolicited ? WHY.afterUnsolicited : null)) : missWhy(q.frame);
+        const client = t === undefined ? '' : endpoint(canonicalIp(str(t.src_ip)), Number(t.src_port ?? 0));
+        const status = str(h.status);
+        const notSeenWhy =
+          reqs.length > 0
+            ? null
+            : !TSHARK_HTTP_METHODS.has(str(h.http_method).toUpperCase())
+              ? WHY.unknownMethod
+              : disorderFrom.get(k)?.has(client) === true && status !== '' && resps[txs.indexOf(t as EveRecord)]?.code === status
+                ? WHY.requestDisordered
+                : null;
+        const why = q === undefined ? (portWhy ?? (unsolicited ? WHY.afterUnsolicited : notSeenWhy)) : missWhy(q.frame);
         record(res, 'http.request', false, why, () => `${at(k)} request #${i}: tshark ${q === undefined ? 'none' : q.uri}, harrier ${t === undefined ? 'none' : str(h.url)}`);
         continue;
       }
@@ -388,7 +492,13 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
       const host = q.host.replace(/:\d+$/, '');
       const hn = str(h.hostname);
       record(res, 'http.host', host === hn, hn.startsWith(`${host}\u0000`) ? WHY.nulInValue : null, () => `${at(k)} #${i}: tshark ${JSON.stringify(q.host)}, harrier ${JSON.stringify(h.hostname)}`);
-      record(res, 'http.request.uri', q.uri === str(h.url), q.uri !== '' && str(h.url).startsWith(`${q.uri} `) ? WHY.uriSpace : null, () => `${at(k)} #${i}: tshark ${JSON.stringify(q.uri)}, harrier ${JSON.stringify(h.url)}`);
+      const uriWhy =
+        q.uri !== '' && str(h.url).startsWith(`${q.uri} `)
+          ? WHY.uriSpace
+          : q.uri === '' && str(h.url) !== '' && q.version === `${str(h.url)} ${str(h.protocol)}`
+            ? WHY.methodSpaces
+            : null;
+      record(res, 'http.request.uri', q.uri === str(h.url), uriWhy, () => `${at(k)} #${i}: tshark ${JSON.stringify(q.uri)}, harrier ${JSON.stringify(h.url)}`);
       record(res, 'http.user_agent', q.ua === str(h.http_user_agent), null, () => `${at(k)} #${i}: tshark ${JSON.stringify(q.ua)}, harrier ${JSON.stringify(h.http_user_agent)}`);
     }
     for (let i = 0; i < Math.max(resps.length, txs.length); i++) {
@@ -400,7 +510,10 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
       const server = t === undefined ? '' : endpoint(canonicalIp(str(t.dest_ip)), Number(t.dest_port ?? 0));
       const gapWhy =
         code === undefined ? (lostFrom.get(k)?.has(server) === true ? WHY.responseGap : pendingFrom.get(k)?.has(server) === true ? WHY.responseUnfinished : null) : null;
-      record(res, 'http.response.code', code === status, code === undefined ? (portWhy ?? gapWhy) : t === undefined ? (missWhy(resps[i].frame) ?? lone) : null, () => `${at(k)} #${i}: tshark ${code ?? 'none'}, harrier ${status || 'none'}`);
+      // the server's stream began inside a response: libhtp took it all as one body
+      const serverFirst = firstPayloadFrom.get(`${k}|${server}`);
+      const midWhy = status === '' && anomaliesOn.get(k)?.has('http.response_invalid_protocol') === true && serverFirst !== undefined && serverFirst.httpResps.length === 0 ? WHY.midResponse : null;
+      record(res, 'http.response.code', code === status, code === undefined ? (portWhy ?? gapWhy) : t === undefined ? (missWhy(resps[i].frame) ?? lone) : midWhy, () => `${at(k)} #${i}: tshark ${code ?? 'none'}, harrier ${status || 'none'}`);
     }
   }
   // ---- DNS
@@ -413,6 +526,14 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
   for (const r of eve) if (r.event_type === 'anomaly' && r.app_proto === 'dns') dnsAnomaly.add(eveKey(r));
   const tsMalformed = new Set<string>();
   for (const f of frames) if (f.dns !== null && f.malformed) tsMalformed.add(f.key);
+  // messages (5-tuple, id, first name) of which tshark shows one with a class Harrier's DNS detection refuses
+  const refusedClass = new Set<string>();
+  for (const f of frames) {
+    const c = f.dns?.classes[0];
+    if (f.dns === null || c === undefined || Number.isNaN(c)) continue;
+    const m = c & 0x7fff;
+    if (m !== 1 && m !== 3 && m !== 4 && m !== 254 && m !== 255) refusedClass.add(`${f.key}|${f.dns.id}|${f.dns.qname}`);
+  }
   for (const f of frames) {
     if (f.dns === null || f.key === '') continue;
     const d = f.dns;
@@ -435,7 +556,13 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
               ? WHY.inQuic
               : f.malformed || dnsAnomaly.has(f.key)
                 ? WHY.dnsMalformed
-                : null;
+                : qn.includes('<Unknown extended label>')
+                  ? WHY.dnsExtLabel
+                  : refusedClass.has(`${f.key}|${d.id}|${qn}`)
+                    ? WHY.dnsClass
+                    : !d.response && d.qnames.length === 0 && cands.some((r) => Number(((r.dns ?? {}) as Record<string, unknown>).id) === d.id)
+                      ? WHY.dnsNoQuestion
+                      : null;
         record(res, 'dns.qry.name', false, why, () => `${at(f.key)} frame ${f.index + 1} ${d.response ? 'response' : 'query'} id ${d.id} ${JSON.stringify(qn)}: no harrier record`);
         continue;
       }
@@ -468,16 +595,25 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
     }
   }
   // ---- TLS
-  const tsTls = new Map<string, { sni: string; ja3: string; certs: Set<string>; hello: boolean; quic: boolean; client: string; clientCerts: boolean; otherCerts: boolean }>();
+  const tsTls = new Map<
+    string,
+    { sni: string; ja3: string; ja3Full: string; certs: Set<string>; hello: boolean; serverHello: boolean; first: number; quic: boolean; client: string; clientCerts: boolean; otherCerts: boolean }
+  >();
   for (const f of frames) {
-    if (f.key === '' || (!f.clientHello && f.certStrings.length === 0)) continue;
+    if (f.key === '') continue;
+    if (f.serverHello) {
+      const s = tsTls.get(f.key);
+      if (s !== undefined) s.serverHello = true;
+    }
+    if (!f.clientHello && f.certStrings.length === 0) continue;
     let s = tsTls.get(f.key);
-    if (s === undefined) tsTls.set(f.key, (s = { sni: '', ja3: '', certs: new Set(), hello: false, quic: false, client: '', clientCerts: false, otherCerts: false }));
+    if (s === undefined) tsTls.set(f.key, (s = { sni: '', ja3: '', ja3Full: '', certs: new Set(), hello: false, serverHello: f.serverHello, first: f.index, quic: false, client: '', clientCerts: false, otherCerts: false }));
     if (f.protocols.includes('quic')) s.quic = true;
     if (f.clientHello && !s.hello) {
       s.hello = true;
       s.sni = f.sni;
       s.ja3 = f.ja3;
+      s.ja3Full = f.ja3Full;
       s.client = f.src;
     }
     if (f.certStrings.length > 0) {
@@ -513,14 +649,23 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
                 ? WHY.tlsWrapped
                 : ps.has('ocsp') && !ps.has('tls')
                   ? WHY.ocsp
-                  : ps.has('tls') && (ps.has('smtp') || ps.has('imap') || ps.has('pop') || ps.has('ftp') || ps.has('mysql') || ps.has('pgsql'))
+                  : ps.has('tls') && (ps.has('smtp') || ps.has('imap') || ps.has('pop') || ps.has('ftp') || ps.has('mysql'))
                     ? WHY.starttls
-                    : null
+                    : lateStart(k, 'tls', s.first)
+                      ? WHY.lateStart
+                      : !s.hello && !s.serverHello && !synOn.has(k)
+                        ? WHY.midHandshake
+                        : null
         : null;
     if (s.hello) {
       if (s.sni !== '' || str(x.sni) !== '') record(res, 'tls.sni', s.sni === str(x.sni), why, () => `${at(k)}: tshark ${JSON.stringify(s.sni)}, harrier ${t === undefined ? 'no tls record' : JSON.stringify(x.sni)}`);
       const ja3 = str(((x.ja3 ?? {}) as Record<string, unknown>).hash);
-      if (s.ja3 !== '' || ja3 !== '') record(res, 'tls.ja3', s.ja3 === ja3, why, () => `${at(k)}: tshark ${s.ja3 || 'none'}, harrier ${t === undefined ? 'no tls record' : ja3 || 'none'}`);
+      const ja3Str = str(((x.ja3 ?? {}) as Record<string, unknown>).string);
+      // tshark's JA3 of a hello cut short: fewer than five fields, hashed as they are
+      const partial = s.ja3Full !== '' && s.ja3Full.split(',').length < 5 && createHash('md5').update(s.ja3Full, 'latin1').digest('hex') === s.ja3;
+      const partialWhy =
+        partial && (ja3Str.startsWith(s.ja3Full) || (ja3 === '' && anomaliesOn.get(k)?.has('tls.invalid_handshake_message') === true)) ? WHY.ja3Partial : null;
+      if (s.ja3 !== '' || ja3 !== '') record(res, 'tls.ja3', s.ja3 === ja3, why ?? partialWhy, () => `${at(k)}: tshark ${s.ja3 || 'none'}, harrier ${t === undefined ? 'no tls record' : ja3 || 'none'}`);
     }
     if (s.certs.size > 0) {
       // tshark gives the strings of every certificate in the chain without saying which name they belong to: Harrier's subject CN must be one of them.

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Allowlist } from '../../src/detect/intel/allowlist.js';
 import { IntelStoreBuilder } from '../../src/detect/intel/builder.js';
-import { normalizeUrl, parseIPv4, parseIPv6 } from '../../src/detect/intel/normalize.js';
+import { normalizeDomain, normalizeUrl, parseIPv4, parseIPv6 } from '../../src/detect/intel/normalize.js';
 import { intelStoreFromBuffer, loadIntelStore, writeIntelStore, type IntelStore } from '../../src/detect/intel/store.js';
 import type { IndicatorKind } from '../../src/detect/intel/types.js';
 import { HarrierError } from '../../src/errors.js';
@@ -238,4 +238,150 @@ test('IPv4 bucket index sized by range count: 200k addresses (a /18 index) answe
   }
   assert.equal(s.lookupIPv4(0) >= 0, listed.has(0));
   assert.equal(s.lookupIPv4(0xffffffff) >= 0, listed.has(0xffffffff));
+});
+
+test('raw builder entry points (addIPv4Net, addIPv6Net, addDomainBytes) agree with add() of the same text', () => {
+  const text = new IntelStoreBuilder();
+  const raw = new IntelStoreBuilder();
+  const nets = ['10.0.0.0/8', '10.1.2.3', '10.1.2.77/24', '192.0.2.1', '0.0.0.0/0', '203.0.113.0/25'];
+  const m = raw.metaId('f', 'c2', null, -1, 0);
+  for (const n of nets) {
+    text.add('f', 'c2', { kind: 'ipv4', value: n, port: 0, confidence: -1, category: null, tag: null });
+    const [a, p] = n.split('/');
+    raw.addIPv4Net(parseIPv4(a), p === undefined ? 32 : Number(p), m); // host bits masked by the builder
+  }
+  for (const n of ['2001:db8::1', '2001:db8:1::/48']) {
+    text.add('f', 'c2', { kind: 'ipv6', value: n, port: 0, confidence: -1, category: null, tag: null });
+    const [a, p] = n.split('/');
+    raw.addIPv6Net(parseIPv6(a)!, p === undefined ? 128 : Number(p), m);
+  }
+  // Domains: the byte normaliser must accept and refuse exactly what normalizeDomain does.
+  const names = ['Evil.COM', '*.wild.example', '.lead.example', 'trail.example.', ' spaced.example ', 'a..b.com', 'single', 'x.123', '1.2.3.4', 'ok-_.x1', 'bad!.com', 'é.example', `${'a'.repeat(64)}.com`, `${'a'.repeat(63)}.com`, '', '.', '*.'];
+  let accepted = 0;
+  for (const d of names) {
+    text.add('f', 'c2', { kind: 'domain', value: d, port: 0, confidence: -1, category: null, tag: null });
+    const b = Buffer.from(d, 'utf8');
+    const ok = raw.addDomainBytes(b, 0, b.length, m);
+    assert.equal(ok, normalizeDomain(d) !== null, JSON.stringify(d));
+    if (ok) accepted++;
+  }
+  assert.equal(raw.rejected, names.length - accepted);
+  assert.equal(text.rejected, raw.rejected);
+  const st = text.build();
+  const sr = raw.build();
+  assert.deepEqual(sr.counts(), st.counts());
+  for (const q of ['10.1.2.3', '10.1.2.4', '10.9.9.9', '11.0.0.1', '192.0.2.1', '192.0.2.2', '203.0.113.127', '203.0.113.128']) assert.equal(sr.lookupIPv4(ip(q)) >= 0, st.lookupIPv4(ip(q)) >= 0, q);
+  for (const q of ['x.evil.com', 'wild.example', 'a.lead.example', 'trail.example', 'spaced.example', 'ok-_.x1', 'é.example', 'other.com']) {
+    const b = Buffer.from(q, 'utf8');
+    assert.equal(sr.lookupDomainBytes(b, 0, b.length) >= 0, st.lookupDomainBytes(b, 0, b.length) >= 0, q);
+  }
+  assert.ok(sr.lookupDomain('x.evil.com') >= 0 && sr.lookupDomain('other.com') < 0);
+  assert.throws(() => raw.build(), /after build/);
+});
+
+test('a domain or network listed by several feeds carries every feed; markers and HAS_CHILD survive write/load', () => {
+  const b = new IntelStoreBuilder();
+  const add = (feed: string, kind: IndicatorKind, value: string): void => b.add(feed, 'c2', { kind, value, port: 0, confidence: -1, category: null, tag: null });
+  add('f1', 'domain', 'evil.example');
+  add('f2', 'domain', 'EVIL.example');
+  add('f1', 'domain', 'evil.example'); // same feed again: one member
+  add('f3', 'domain', 'deep.a.b.evil.example');
+  add('f1', 'ipv4', '198.51.100.0/24');
+  add('f2', 'ipv4', '198.51.100.0/24');
+  add('f3', 'ipv4', '198.51.100.7');
+  const s = b.build();
+  const dir = mkdtempSync(join(tmpdir(), 'harrier-intel-'));
+  try {
+    const f = join(dir, 's.hrn');
+    writeIntelStore(s, f);
+    for (const t of [s, loadIntelStore(f)]) {
+      assert.deepEqual(feedsOf(t, t.lookupDomain('www.evil.example')), ['f1', 'f2']);
+      // a.b.evil.example is a marker under evil.example: the walk goes on to the deeper listed name.
+      assert.deepEqual(feedsOf(t, t.lookupDomain('x.deep.a.b.evil.example')), ['f3']);
+      assert.deepEqual(feedsOf(t, t.lookupDomain('a.b.evil.example')), ['f1', 'f2']);
+      assert.equal(t.lookupDomain('b.evil.example.org'), -1);
+      assert.equal(t.counts().domains, 2);
+      assert.deepEqual(feedsOf(t, t.lookupIPv4(ip('198.51.100.1'))), ['f1', 'f2']);
+      assert.deepEqual(feedsOf(t, t.lookupIPv4(ip('198.51.100.7'))), ['f3']);
+      const e = t.lookupDomainEntry('Q.EVIL.EXAMPLE.');
+      assert.equal(t.domainEntryName(e), 'evil.example');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a store file of an older format version is refused with a one-line error naming the fix', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'harrier-intel-'));
+  try {
+    const f = join(dir, 'old.hrn');
+    writeIntelStore(build(SAMPLE), f);
+    const raw = readFileSync(f);
+    raw.writeUInt32LE(2, 8);
+    writeFileSync(f, raw);
+    assert.throws(
+      () => loadIntelStore(f),
+      (e: unknown) => e instanceof HarrierError && e.code === 'HARRIER_ERR_INTEL_STORE' && /version 2/.test(e.message) && /harrier intel update/.test(e.message) && !e.message.includes('\n'),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('IPv4 at a /24 index (≥ 8M ranges is too big for a unit test; the index width is forced): sorted radix build answers like brute force', () => {
+  // 60k random /32s and 1k random CIDRs /12–/31 inside 100.64.0.0/10, nested and overlapping.
+  let seed = 4242;
+  const rnd = (): number => {
+    seed ^= seed << 13;
+    seed >>>= 0;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>>= 0);
+  };
+  const base = 0x64400000;
+  const b = new IntelStoreBuilder();
+  const metas = [0, 1, 2].map((i) => b.metaId(`f${i}`, 'c2', null, -1, 0));
+  const nets: Array<[number, number, number]> = [];
+  for (let i = 0; i < 61_000; i++) {
+    const prefix = i < 1000 ? 12 + (rnd() % 20) : 32;
+    const mask = (0xffffffff << (32 - prefix)) >>> 0;
+    const start = ((base | (rnd() & 0x003fffff)) & mask) >>> 0;
+    const f = rnd() % 3;
+    nets.push([start, prefix, f]);
+    b.addIPv4Net(start, prefix, metas[f]);
+  }
+  const s = b.build();
+  const v4 = s.p.v4;
+  // Rebuild the index at /24 to exercise the width used at the issue's scale.
+  const r = v4.ranges;
+  const block = new Uint32Array(2 ** 24 + 1);
+  let k = 0;
+  for (let top = 0; top < 2 ** 24; top++) {
+    while (k < r.length / 3 && r[3 * k] < top * 256) k++;
+    block[top] = k;
+  }
+  block[2 ** 24] = r.length / 3;
+  v4.block = block;
+  v4.blockShift = 8;
+  const hosts = new Map<number, Set<string>>();
+  for (const [st, p, f] of nets) if (p === 32) hosts.set(st, (hosts.get(st) ?? new Set()).add(`f${f}`));
+  for (let i = 0; i < 20_000; i++) {
+    const a = i % 4 === 0 ? nets[rnd() % nets.length][0] : (base | (rnd() & 0x003fffff)) >>> 0;
+    // Brute force: a listed /32 wins; otherwise the longest CIDR (the first 1000 networks) holding a.
+    let feeds = hosts.get(a) ?? new Set<string>();
+    if (feeds.size === 0) {
+      let best = -1;
+      for (let j = 0; j < 1000; j++) {
+        const [st, p, f] = nets[j];
+        if (a >= st && a <= st + 2 ** (32 - p) - 1) {
+          if (p > best) {
+            best = p;
+            feeds = new Set();
+          }
+          if (p === best) feeds.add(`f${f}`);
+        }
+      }
+    }
+    assert.deepEqual(feedsOf(s, s.lookupIPv4(a)), [...feeds].sort(), `address ${a}`);
+  }
 });

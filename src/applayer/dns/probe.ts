@@ -3,9 +3,13 @@
  * question, on any port. Allocation-free; reads at most header + one name.
  *
  * What makes random bytes fail: opcode must be assigned (0,1,2,4,5,6), the
- * question count 1..16 (or 0 in a response, whose first answer record is
- * then checked the same way: see probeFirstRecord), the first name made of plain labels (a pointer
- * there has nothing earlier to point at) within 255 octets, the class one
+ * question count 1..16 (or 0 in a response or an inverse query, whose
+ * first answer record is then checked the same way: see probeFirstRecord),
+ * the first name made of labels within 255 octets, possibly ending in a
+ * compression pointer that leads forward to a well-formed name (nothing
+ * before the first question can be pointed at, but a forward pointer is
+ * legal: masscan's `version.bind` probe ends its name with one, and
+ * Suricata's name parser follows it), the class one
  * of IN/CH/HS/NONE/ANY (mDNS's unicast bit masked), and — when the whole
  * message is at hand — enough bytes left for the records the header counts
  * (each at least 11). Roughly a 2^-20 false-positive rate on uniform noise.
@@ -29,9 +33,10 @@ function probeMessage(buf: Buffer, off: number, avail: number, complete: boolean
   // §8.3) open their flow with one. Suricata's probe accepts a message
   // without questions too (it checks only that the counted records fit);
   // here the first answer record must look like one instead.
-  if (qd === 0) return (flags & 0x8000) !== 0 && an >= 1 ? probeFirstRecord(buf, off + 12, end, complete, rrs) : Probe.NO;
+  // An inverse query (opcode 1, RFC 1035 §6.4, obsoleted by RFC 3425) asks with one answer record and no question.
+  if (qd === 0) return ((flags & 0x8000) !== 0 || opcode === 1) && an >= 1 ? probeFirstRecord(buf, off + 12, end, complete, rrs) : Probe.NO;
   if (qd > MAX_PROBE_QUESTIONS) return Probe.NO;
-  let p = skipPlainName(buf, off + 12, end);
+  let p = skipQuestionName(buf, off + 12, end, off);
   if (p < 0) return p === NAME_SHORT && !complete ? Probe.NEED_MORE : Probe.NO;
   if (p + 4 > end) return complete ? Probe.NO : Probe.NEED_MORE;
   if (!plausibleClass(buf, p)) return Probe.NO;
@@ -53,6 +58,38 @@ function skipPlainName(buf: Buffer, p: number, end: number): number {
     if (p >= end) return NAME_SHORT;
     const l = buf[p];
     if (l === 0) return p + 1;
+    if (l > 63) return NAME_BAD;
+    wire += l + 1;
+    if (wire > 255) return NAME_BAD;
+    p += l + 1;
+  }
+}
+
+/** Hops followed at most from the first question's pointer (real names need one). */
+const MAX_PROBE_HOPS = 4;
+
+/**
+ * The offset after the first question's name at p: labels, then a zero or
+ * a pointer to a well-formed name after the header (followed at most
+ * MAX_PROBE_HOPS times, 255 octets in all). NAME_SHORT / NAME_BAD as for
+ * skipPlainName. `msg` is the message's first byte.
+ */
+function skipQuestionName(buf: Buffer, p: number, end: number, msg: number): number {
+  let wire = 1;
+  let after = -1;
+  for (let hops = 0; ; ) {
+    if (p >= end) return NAME_SHORT;
+    const l = buf[p];
+    if (l === 0) return after >= 0 ? after : p + 1;
+    if (l >= 0xc0) {
+      if (p + 2 > end) return NAME_SHORT;
+      if (after < 0) after = p + 2;
+      if (++hops > MAX_PROBE_HOPS) return NAME_BAD;
+      const target = msg + (((l & 0x3f) << 8) | buf[p + 1]);
+      if (target < msg + 12) return NAME_BAD;
+      p = target;
+      continue;
+    }
     if (l > 63) return NAME_BAD;
     wire += l + 1;
     if (wire > 255) return NAME_BAD;

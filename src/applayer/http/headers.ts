@@ -165,6 +165,84 @@ function finishField(b: Buffer, nS: number, nE: number, vS: number, vE: number, 
   return 0;
 }
 
+/**
+ * Response header lines → fields, the way Suricata's libhtp assembles them
+ * (htp_connp_RES_HEADERS + htp_parse_response_header_generic), so that the
+ * header evasions of http-evader are read as browsers read them:
+ * - `lines` holds [start, end) pairs of the header lines in `b`, line
+ *   terminators already removed (the parser splits lines; see parser.ts);
+ * - a line starting with SP, HT or NUL continues the previous field, its
+ *   bytes appended as they are — except on HTTP/1.1 when both it and the
+ *   field so far contain a colon: then it starts a new field, minus its first
+ *   byte ("Connection: close\r\n Transfer-Encoding: chunked" is two fields);
+ * - the name is everything before the first colon (nothing is skipped before
+ *   it), less trailing bytes <= 0x20; a line without a colon is a field with
+ *   an empty name whose value is the line.
+ */
+export function parseResponseFields(b: Buffer, lines: readonly number[], n: number, http11: boolean,
+  out: HttpHeader[], maxHeaders: number): number {
+  let issues = 0;
+  // the field being built: a range of b, or pieces once a continuation was appended
+  let cs = -1, ce = -1;
+  let pieces: Buffer[] | null = null;
+  let curColon = false;
+  const flush = (): void => {
+    if (cs < 0 && pieces === null) return;
+    if (pieces !== null) {
+      const v = Buffer.concat(pieces);
+      issues |= responseField(v, 0, v.length, out, maxHeaders);
+    } else issues |= responseField(b, cs, ce, out, maxHeaders);
+    cs = ce = -1;
+    pieces = null;
+  };
+  for (let k = 0; k + 1 < n; k += 2) {
+    const s = lines[k]!, e = lines[k + 1]!;
+    const c0 = e > s ? b[s]! : -1;
+    const folded = c0 === 0x20 || c0 === 0x09 || c0 === 0;
+    const hasColon = b.indexOf(0x3a, s) >= 0 && b.indexOf(0x3a, s) < e;
+    if (!folded) {
+      flush();
+      cs = s; ce = e; curColon = hasColon;
+    } else if (cs < 0 && pieces === null) {
+      issues |= HDR_BAD_FOLDING;
+      cs = s; ce = e; curColon = hasColon;
+    } else if (hasColon && curColon && http11) {
+      issues |= HDR_BAD_FOLDING;
+      flush();
+      cs = s + 1; ce = e; curColon = true;
+    } else {
+      if (pieces === null) pieces = [b.subarray(cs, ce)];
+      pieces.push(b.subarray(s, e));
+      curColon ||= hasColon;
+    }
+  }
+  flush();
+  return issues;
+}
+
+/** One assembled response field b[s..e) → `out` (htp_parse_response_header_generic). */
+function responseField(b: Buffer, s: number, e: number, out: HttpHeader[], maxHeaders: number): number {
+  if (out.length >= maxHeaders) return HDR_TOO_MANY;
+  let issues = 0;
+  const colon = b.indexOf(0x3a, s);
+  let nE: number, vS: number;
+  if (colon < 0 || colon >= e) {
+    issues |= HDR_MISSING_COLON;
+    nE = s; vS = s;
+  } else {
+    nE = colon;
+    while (nE > s && b[nE - 1]! <= 0x20) { nE--; issues |= HDR_INVALID_NAME; }
+    if (nE === s) issues |= HDR_INVALID_NAME;
+    for (let i = s; i < nE; i++) if (TCHAR[b[i]!] === 0) { issues |= HDR_INVALID_NAME; break; }
+    vS = colon + 1;
+  }
+  while (vS < e && isWs(b[vS])) vS++;
+  let vE = e;
+  while (vE > vS && isWs(b[vE - 1])) vE--;
+  out.push(new HttpHeader(b, s, nE, vS, vE, lowerName(b, s, nE), null));
+  return issues;
+}
+
 /** All values of header `lname` joined with ", " (libhtp's table view); null when absent. */
 export function combinedValue(hs: readonly HttpHeader[], lname: string): Buffer | null {
   let first: Buffer | null = null;

@@ -17,7 +17,7 @@
  * (null if none); everything the flow delivers afterwards is the new
  * protocol's. HTTP ignores further input once switched.
  */
-import type { AppParserContext, AppParserDecl, Direction } from '../parser.js';
+import type { AppParserContext, AppParserDecl, AppSwitch, Direction } from '../parser.js';
 import { httpConfig, type HttpConfig } from './config.js';
 import { HttpState } from './parser.js';
 import { probeHttp } from './probe.js';
@@ -38,10 +38,15 @@ export function createHttpParser(over: Partial<HttpConfig> = {}): AppParserDecl<
     // After `Upgrade: h2c` and a 101 response the connection speaks HTTP/2:
     // the upgrade request becomes stream 1 and the bytes already received
     // after the switch are handed to the HTTP/2 parser.
-    switchTo: (state: HttpState, ctx: AppParserContext) =>
+    // A 2xx to CONNECT opens a tunnel whose protocol is not announced: as
+    // Suricata (app-layer-htp.c, only for the connection's first
+    // transaction), detection runs again on what follows (TLS, HTTP, …).
+    switchTo: (state: HttpState, ctx: AppParserContext): AppSwitch | null =>
       state.switched === 'h2c' && state.upgradeTx !== null
         ? { decl: http2Parser as AppParserDecl<unknown>, start: () => startH2cAfterUpgrade(ctx, state.upgradeTx!, state.handoff) }
-        : null,
+        : state.switched === 'connect' && state.upgradeTx !== null && state.upgradeTx.txId === 0
+          ? { redetect: true, handoff: state.handoff }
+          : null,
   };
 }
 

@@ -26,7 +26,8 @@ import { BoundedBody, copyBytes, decodeBounded, parseCodings, type Coding } from
 import type { HttpConfig } from './config.js';
 import { HTTP_EVENTS as E } from './events.js';
 import {
-  HDR_BAD_FOLDING, HDR_INVALID_NAME, HDR_MISSING_COLON, HDR_TOO_MANY, parseHeaderBlock, type HttpHeader,
+  combinedValue, HDR_BAD_FOLDING, HDR_INVALID_NAME, HDR_MISSING_COLON, HDR_TOO_MANY, parseHeaderBlock,
+  parseResponseFields, type HttpHeader,
 } from './headers.js';
 import { HttpTx, type HttpSwitch } from './tx.js';
 import { hostPort, normalizeHost } from './uri.js';
@@ -71,11 +72,32 @@ class DirState {
   codings: Coding[] | null = null;
   /** Stream bytes of this direction consumed by the parser (held bytes excluded). */
   consumed = 0;
+  // Response heads are split into lines the way libhtp does (feedResponseHead):
+  /** Where the line scan resumes in `head` (a CR/LF whose meaning needs the next byte). */
+  scan = 0;
+  /** The previous line ended with LF CR (libhtp's "lfcrending"). */
+  lfcr = false;
+  /** Header lines as [start, end) pairs in `head`, line ends removed. */
+  readonly lines: number[] = [];
+  /** End of the status line (line end removed) and start of the header lines. */
+  statusEnd = -1;
+  hdrStart = -1;
+  /** Response side: inside a line before the status line that is no status line (read as body). */
+  junk = false;
+  /** …and that line's last byte so far is a CR (a following LF still belongs to it). */
+  junkCr = false;
 
   resetHead(): void {
     this.headLen = 0;
     this.lineStart = 0;
     this.firstLineDone = false;
+    this.scan = 0;
+    this.lfcr = false;
+    this.lines.length = 0;
+    this.statusEnd = -1;
+    this.hdrStart = -1;
+    this.junk = false;
+    this.junkCr = false;
   }
 }
 
@@ -140,6 +162,9 @@ export class HttpState {
           break;
         }
         case St.HEAD:
+          if (dir === 0) p = this.feedHead(d, dir, buf, p, end);
+          else p = d.junk ? this.feedJunkLine(d, buf, p, end) : this.feedResponseHead(d, buf, p, end);
+          break;
         case St.TRAILER:
           p = this.feedHead(d, dir, buf, p, end);
           break;
@@ -280,7 +305,7 @@ export class HttpState {
     for (const dir of [0, 1] as const) {
       const d = this.dirs[dir];
       if (d.tx !== null && (d.st === St.BODY_EOF || d.st === St.BODY_CL || d.st === St.CHUNK_DATA ||
-        d.st === St.CHUNK_SIZE || d.st === St.CHUNK_CRLF || d.st === St.TRAILER)) {
+        d.st === St.CHUNK_SIZE || d.st === St.CHUNK_CRLF || d.st === St.TRAILER || d.st === St.HEAD)) {
         this.messageDone(dir, -1);
       }
     }
@@ -329,6 +354,225 @@ export class HttpState {
       }
     }
     return p;
+  }
+
+  /**
+   * Gather a response head, splitting lines as Suricata's libhtp does
+   * (htp_connp_RES_LINE / htp_connp_RES_HEADERS), because http-evader hides
+   * headers behind line ends that browsers accept:
+   * - status line: ends at LF, or at a CR not followed by LF;
+   * - header lines: end at CRLF, at LF (taking a CR right after it: "LF CR"),
+   *   or at a lone CR — but CR CR keeps the first CR in the line, and a line
+   *   that would be just one CR is not a line;
+   * - the head ends at an empty line ("\n", "\r", "\r\n"), or at SP/HT + LF
+   *   when the next byte is not LF; after an "LF CR" line, "CRLF CRLF" is one
+   *   end of head.
+   * A decision that needs the next byte waits for it (state in d.scan and
+   * d.lfcr), so splitting the stream anywhere changes nothing. A line that
+   * does not start with "HTTP" where the status line should be is no status
+   * line: libhtp (and browsers) read it as body and look for the status line
+   * in the next line (feedJunkLine).
+   */
+  private feedResponseHead(d: DirState, buf: Buffer, p: number, end: number): number {
+    let q = p; // buf[q] is the byte at head index d.headLen ("virtual" stream: head then buf)
+    const at = (v: number): number => {
+      if (v < d.headLen) return d.head[v]!;
+      const k = q + (v - d.headLen);
+      return k < end ? buf[k]! : -1;
+    };
+    // copy virtual [headLen, v) into the head
+    const take = (v: number): boolean => {
+      const n = v - d.headLen;
+      if (n <= 0) return true;
+      if (d.headLen + n > this.cfg.headLimit) {
+        this.ctx.event(E.responseFieldTooLong);
+        this.giveUp('http: message head exceeds limit');
+        return false;
+      }
+      this.ensureHead(d, d.headLen + n);
+      copyBytes(buf, q, q + n, d.head, d.headLen);
+      d.headLen += n;
+      q += n;
+      return true;
+    };
+    const wait = (i: number): number => {
+      if (!d.firstLineDone && this.statusLineIsBody(d, at, i)) return this.startJunk(d, q);
+      if (!take(d.headLen + (end - q))) return end;
+      d.scan = i;
+      return end;
+    };
+    let i = d.scan;
+    for (;;) {
+      // run of ordinary bytes
+      if (i >= d.headLen) {
+        let k = q + (i - d.headLen);
+        const k0 = k;
+        while (k < end && buf[k] !== CR && buf[k] !== LF) k++;
+        if (k > k0) d.lfcr = false;
+        i = d.headLen + (k - q);
+      } else {
+        let c = d.head[i]!;
+        while (c !== CR && c !== LF) {
+          d.lfcr = false;
+          c = at(++i);
+          if (c < 0) break;
+        }
+      }
+      const c = at(i);
+      if (c < 0) return wait(i);
+      const ls = d.lineStart;
+      let e: number;
+      if (!d.firstLineDone) {
+        if (c === CR) {
+          const n = at(i + 1);
+          if (n < 0) return wait(i);
+          if (n === LF) { i++; continue; }
+        }
+        e = i + 1;
+        if (this.statusLineIsBody(d, at, e, true)) return this.startJunk(d, q);
+        if (!take(e)) return end;
+        let ce = e;
+        while (ce > ls && (d.head[ce - 1] === CR || d.head[ce - 1] === LF)) ce--;
+        d.statusEnd = ce;
+        d.hdrStart = e;
+        d.firstLineDone = true;
+        d.lineStart = e;
+        d.lfcr = false;
+        i = e;
+        continue;
+      }
+      let drop = 0;
+      let endCr = false;
+      if (c === CR) {
+        const n = at(i + 1);
+        if (n < 0) return wait(i);
+        if (n === LF) {
+          e = i + 2;
+          if (d.lfcr) {
+            const n2 = at(e);
+            if (n2 < 0) return wait(i);
+            if (n2 === CR) {
+              const n3 = at(e + 1);
+              if (n3 < 0) return wait(i);
+              // libhtp moves the line start along with these bytes
+              e++; drop++;
+              if (n3 === LF) { e++; drop++; }
+            }
+          }
+        } else if (n === CR) {
+          i++; // CR CR: the first CR belongs to the line
+          continue;
+        } else e = i + 1;
+        endCr = true;
+      } else {
+        const n = at(i + 1);
+        // a non-empty line waits for the byte after LF (an LF CR ending); an empty one ends the head now
+        if (n < 0 && i > ls) return wait(i);
+        e = n === CR ? i + 2 : i + 1;
+      }
+      const ds = ls + drop;
+      const len = e - ds;
+      if (endCr && len < 2) {
+        // a lone CR is not a line end: it is part of the next line
+        d.lfcr = false;
+        i = e;
+        continue;
+      }
+      const b0 = at(ds), b1 = len >= 2 ? at(ds + 1) : -1;
+      let term = (len === 1 && (b0 === CR || b0 === LF)) || (len === 2 && b0 === CR && b1 === LF);
+      if (!term && len === 2 && (b0 === 0x20 || b0 === 0x09) && b1 === LF) {
+        const nx = at(e);
+        if (nx < 0) return wait(i);
+        term = nx !== LF;
+      }
+      d.lfcr = c === LF && e === i + 2;
+      if (!take(e)) return end;
+      d.lineStart = e;
+      i = e;
+      if (term) {
+        this.responseHead(d, q);
+        return q;
+      }
+      let ce = e;
+      while (ce > ds && (d.head[ce - 1] === CR || d.head[ce - 1] === LF)) ce--;
+      d.lines.push(ds, ce);
+    }
+  }
+
+  /**
+   * libhtp's htp_treat_response_line_as_body: after leading whitespace and
+   * NULs, a status line starts with "HTTP" (any case). Decided as soon as four
+   * such bytes are there, so a body without line ends is not gathered as a head.
+   */
+  private statusLineIsBody(d: DirState, at: (v: number) => number, upto: number, whole = false): boolean {
+    let i = d.lineStart;
+    for (;; i++) {
+      const c = i < upto ? at(i) : -1;
+      if (c < 0) return whole; // a whole line of whitespace is no status line; a partial one is undecided
+      if (!(c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0)) break;
+    }
+    const w = [0x68, 0x74, 0x74, 0x70];
+    for (let k = 0; k < 4; k++) {
+      const c = i + k < upto ? at(i + k) : -1;
+      if (c < 0) return whole;
+      if ((c | 0x20) !== w[k]) return true;
+    }
+    return false;
+  }
+
+  /**
+   * A line before the status line that is no status line: its bytes are
+   * body of the response being read (libhtp hands them to the body hooks),
+   * and the status line may still follow ("foobar\r\nHTTP/1.1 200 ok…",
+   * http-evader 484-488). A response that never has a status line (an
+   * HTTP/0.9-style answer) is all body this way.
+   */
+  private startJunk(d: DirState, q: number): number {
+    if (d.tx === null) {
+      const tx = this.pairResponse();
+      tx.hasResponse = true;
+      d.tx = tx;
+      d.compressed = null;
+      d.codings = null;
+    }
+    const n = d.headLen - d.lineStart;
+    if (n > 0) {
+      this.bodyData(d, 1, d.head, d.lineStart, n);
+      this.wire(d, 1, n);
+    }
+    d.resetHead();
+    d.junk = true;
+    d.junkCr = false;
+    return q;
+  }
+
+  /** Body bytes of a junk line (see startJunk) up to its end: LF, CR LF, or a CR not followed by LF. */
+  private feedJunkLine(d: DirState, buf: Buffer, p: number, end: number): number {
+    let k = p;
+    let done = false;
+    if (d.junkCr) {
+      d.junkCr = false;
+      if (buf[k] === LF) k++;
+      done = true;
+    } else {
+      while (k < end) {
+        const c = buf[k];
+        if (c === LF) { k++; done = true; break; }
+        if (c === CR) {
+          if (k + 1 >= end) { k++; d.junkCr = true; break; }
+          k += buf[k + 1] === LF ? 2 : 1;
+          done = true;
+          break;
+        }
+        k++;
+      }
+    }
+    if (k > p) {
+      this.bodyData(d, 1, buf, p, k - p);
+      this.wire(d, 1, k - p);
+    }
+    if (done) d.junk = false;
+    return k;
   }
 
   private ensureHead(d: DirState, need: number): void {
@@ -465,11 +709,10 @@ export class HttpState {
 
   private responseHead(d: DirState, p: number): void {
     const head = this.copyHead(d);
-    d.resetHead();
-    let lineEnd = head.indexOf(LF);
-    if (lineEnd < 0) lineEnd = head.length;
-    const hdrStart = lineEnd < head.length ? lineEnd + 1 : head.length;
-    if (lineEnd > 0 && head[lineEnd - 1] === CR) lineEnd--;
+    // line boundaries found by feedResponseHead
+    const lineEnd = d.statusEnd >= 0 ? d.statusEnd : 0;
+    const hdrStart = d.hdrStart >= 0 ? d.hdrStart : head.length;
+    const headers: HttpHeader[] = [];
     // status line: protocol SP status SP reason
     let i = 0;
     while (i < lineEnd && isWs(head[i])) i++;
@@ -486,24 +729,32 @@ export class HttpState {
       const a = head[sS]! - 0x30, b = head[sS + 1]! - 0x30, c = head[sS + 2]! - 0x30;
       if (a >= 1 && a <= 9 && b >= 0 && b <= 9 && c >= 0 && c <= 9) status = a * 100 + b * 10 + c;
     }
+    const http11 = pE - pS === HTTP11.length && head.compare(HTTP11, 0, HTTP11.length, pS, pE) === 0;
+    const issues = parseResponseFields(head, d.lines, d.lines.length, http11, headers, this.cfg.maxHeaders);
+    d.resetHead();
+    // A response with Content-Length or Transfer-Encoding has a body whatever
+    // its status: libhtp reads it (browsers do too), so a 1xx, 204 or 304
+    // that frames a body is a final response with that body (http-evader).
+    const framedHdr = combinedValue(headers, 'transfer-encoding') !== null || combinedValue(headers, 'content-length') !== null;
     // interim 1xx (not 101): the final response for the same request follows
-    if (status >= 100 && status < 200 && status !== 101) {
+    if (status >= 100 && status < 200 && status !== 101 && !framedHdr) {
       d.st = St.IDLE;
       return;
     }
     if (!startsWithHttp(head, pS, pE)) this.ctx.event(E.responseInvalidProtocol);
     if (status < 0) this.ctx.event(E.responseInvalidStatus);
-    const tx = this.pairResponse();
+    // (a transaction is already paired when junk lines came first)
+    const tx = d.tx ?? this.pairResponse();
     tx.setResponseLine(head, [pS, lineEnd, pS, pE, sS, sE, i, lineEnd, hdrStart]);
     tx.status = status;
-    const issues = parseHeaderBlock(head, hdrStart, head.length, tx.responseHeaders, this.cfg.maxHeaders);
+    for (const h of headers) tx.responseHeaders.push(h);
     this.headerEvents(1, issues);
     d.tx = tx;
     d.compressed = null;
     d.codings = null;
 
     // protocol switches
-    if (status === 101) {
+    if (status === 101 && !framedHdr) {
       const up = tx.requestHeader('upgrade') ?? tx.responseHeader('upgrade');
       const tok = up === null ? '' : up.toString('latin1').trim().toLowerCase();
       this.switchTo(tx, tok === 'h2c' ? 'h2c' : tok === 'websocket' ? 'websocket' : 'other', p);
@@ -518,12 +769,10 @@ export class HttpState {
 
     // body framing (RFC 9112 §6.3)
     // 1xx, 204 and 304 have no body, unless the server frames one anyway:
-    // browsers then read it, and so does libhtp (an http-evader case). A 304's
-    // Content-Length describes the cached representation (RFC 9110 §8.6),
-    // so only Transfer-Encoding frames a body there.
-    const te0 = tx.responseHeader('transfer-encoding') !== null;
-    const framed = te0 || (status !== 304 && tx.responseHeader('content-length') !== null);
-    const noBody = tx.methodIs(HEAD) || (!framed && (status === 204 || status === 304 || (status >= 100 && status < 200)));
+    // browsers then read it, and so does libhtp (http-evader 447-453), even
+    // a 304's Content-Length (which RFC 9110 §8.6 says describes the cached
+    // representation: following libhtp here keeps Suricata's view).
+    const noBody = tx.methodIs(HEAD) || (!framedHdr && (status === 204 || status === 304 || (status >= 100 && status < 200)));
     if (noBody) {
       this.messageDone(1, p);
       return;

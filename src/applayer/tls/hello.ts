@@ -169,7 +169,10 @@ export function parseServerHello(b: Buffer, off: number, len: number, h: HelloFi
 }
 
 function parseExtensions(b: Buffer, p: number, end: number, h: HelloFields, client: boolean): string | null {
-  if (p + 2 > end) return 'truncated extensions length';
+  // Extensions are optional (RFC 5246 §7.4.1.2): a single stray byte where
+  // their length would be is read as "no extensions", as Suricata does
+  // (TLSDecodeHSHelloExtensions), so the hello still yields its JA3.
+  if (p + 2 > end) return null;
   const extLen = (b[p]! << 8) | b[p + 1]!;
   p += 2;
   // Some stacks pad past the declared list; the declared length must fit.

@@ -22,6 +22,7 @@ import { TlsTx } from '../../applayer/tls/tx.js';
 import { SshTx, type SshSide } from '../../applayer/ssh/parser.js';
 import type { AppTx, Direction } from '../../applayer/parser.js';
 import type { BufferName } from '../rules/ast.js';
+import type { Packet } from '../../decode/packet.js';
 
 export type BufferSide = 'request' | 'response' | 'both';
 
@@ -154,6 +155,49 @@ function lowerCopy(b: Buffer | null): Buffer | null {
 /** The declaration of an app-layer buffer, or null for `pkt_data`/`base64_data` and buffers not supported. */
 export function bufferDecl(name: BufferName): BufferDecl | null {
   return BUFFERS[name] ?? null;
+}
+
+/**
+ * Packet header buffers (`ipv4.hdr`, `tcp.hdr`, …): where the header of one
+ * layer sits in `pkt.data`. A getter fills HEADER_SPAN (one shared object, so
+ * inspecting a header allocates nothing) and returns false when the packet
+ * has no such header (another protocol, or the layer failed to decode).
+ * Lengths follow Suricata's detect-*hdr.c: the IPv6 header with its
+ * extension headers, TCP with options, UDP and ICMPv6 8 bytes, ICMPv4 8
+ * bytes plus the timestamps (types 13/14) or the address list of a router
+ * advertisement (type 9) when they fit.
+ */
+export const HEADER_SPAN = { off: 0, len: 0 };
+
+const span = (off: number, len: number, p: Packet): boolean => {
+  if (len <= 0 || off + len > p.data.length) return false;
+  HEADER_SPAN.off = off;
+  HEADER_SPAN.len = len;
+  return true;
+};
+
+export const PACKET_HEADERS: Partial<Record<BufferName, (p: Packet) => boolean>> = {
+  'ipv4.hdr': (p) => p.ipVersion === 4 && span(p.l3Off, p.l3HdrLen, p),
+  'ipv6.hdr': (p) => p.ipVersion === 6 && span(p.l3Off, p.l3HdrLen, p),
+  'tcp.hdr': (p) => p.proto === 6 && p.l4HdrLen >= 20 && span(p.l4Off, p.l4HdrLen, p),
+  'udp.hdr': (p) => p.proto === 17 && p.l4HdrLen === 8 && span(p.l4Off, 8, p),
+  'icmpv6.hdr': (p) => p.ipVersion === 6 && p.proto === 58 && p.l4HdrLen === 8 && span(p.l4Off, 8, p),
+  'icmpv4.hdr': (p) => {
+    if (p.ipVersion !== 4 || p.proto !== 1 || p.l4HdrLen !== 8) return false;
+    const b = p.data;
+    const o = p.l4Off;
+    const avail = p.l4HdrLen + p.payloadLen;
+    let len = 8;
+    const type = b[o]!;
+    if (type === 13 || type === 14) len = 20; // originate, receive, transmit timestamps
+    else if (type === 9) len = 8 + b[o + 4]! * b[o + 5]! * 4; // addresses × entry size (32-bit words)
+    return span(o, len <= avail ? len : 8, p);
+  },
+};
+
+/** The header getter of a packet header buffer, or null for other buffers. */
+export function packetHeader(name: BufferName): ((p: Packet) => boolean) | null {
+  return PACKET_HEADERS[name] ?? null;
 }
 
 /**

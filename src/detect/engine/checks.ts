@@ -10,6 +10,7 @@ import type { Packet } from '../../decode/packet.js';
 import type { Flow } from '../../flow/flow.js';
 import type { IntCompare, PacketCheck } from '../rules/ast.js';
 import { appProtoMatches } from './buffers.js';
+import { findDecoderEvent } from '../../decode/events.js';
 
 export type CheckFn = (pkt: Packet | null, flow: Flow | null, dir: 0 | 1) => boolean;
 
@@ -113,7 +114,24 @@ export function compileCheck(c: PacketCheck): CompiledCheck {
         return r !== c.negated;
       });
     }
-    case 'icmpv6_mtu': return pktOnly(() => false);
+    case 'decode_event': {
+      // Suricata's decode-event: the decoder raised the named event on this packet (ids: decode/events.ts).
+      const id = findDecoderEvent(c.event);
+      if (id === undefined) throw new Error(`decode-event: unknown decoder event "${c.event}"`);
+      return pktOnly((p) => {
+        const ev = p.events;
+        for (let i = 0; i < p.eventCount; i++) if (ev[i] === id) return true;
+        return false;
+      });
+    }
+    case 'icmpv6_mtu':
+      // The MTU field (bytes 4-7) of an ICMPv6 Packet Too Big (type 2, code 0), as Suricata's icmpv6.mtu.
+      return pktOnly((p) => {
+        if (p.ipVersion !== 6 || p.proto !== 58 || p.icmpType !== 2 || p.icmpCode !== 0 || p.l4HdrLen !== 8) return false;
+        const b = p.data;
+        const o = p.l4Off + 4;
+        return intCmp(c.cmp, ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0);
+      });
     case 'ignored': return flowOnly(() => true);
     default:
       throw new Error(`${c.kind} is not supported by the engine`);

@@ -14,11 +14,12 @@ import { TlsTx } from '../../applayer/tls/tx.js';
 import type {
   BufferName, BufferProgram, ContentOp, FlowbitsOp, FlowintOp, PacketCheck, Rule, RuleLoadError, ThresholdSpec, TransformName, XbitsOp,
 } from '../rules/ast.js';
-import { compileProgram, RuleVars, type CompiledProgram } from './inspect.js';
+import { compileProgram, InspectState, RuleVars, runProgram, type CompiledProgram } from './inspect.js';
 import { AddressTable } from './addresses.js';
 import { DatasetRegistry } from './datasets.js';
-import { bufferDecl, HTTP_RAW_MESSAGE, type BufferDecl } from './buffers.js';
-import { compileCheck, type CheckFn } from './checks.js';
+import { bufferDecl, HEADER_SPAN, HTTP_RAW_MESSAGE, packetHeader, type BufferDecl } from './buffers.js';
+import { compileCheck, intCmp, type CheckFn } from './checks.js';
+import { appEventCheck } from './app-events.js';
 
 /** How TCP rules see payload: both packet and stream (default), only the stream, only packets. */
 export const enum StreamMode {
@@ -96,6 +97,8 @@ export interface CompiledRule {
   threshold: ThresholdSpec | null;
   noalert: boolean;
   vars: RuleVars;
+  /** The `app-layer-event` whose occurrences this rule's firing uses up (app-events.ts), or null. */
+  appEvent: string | null;
 }
 
 export interface CompiledRuleSet {
@@ -110,7 +113,7 @@ export interface CompiledRuleSet {
 }
 
 const PROTO_NUM: Record<string, number> = {
-  ip: -1, pkthdr: -1, tcp: 6, 'tcp-pkt': 6, 'tcp-stream': 6, udp: 17, icmp: 1, icmpv4: 1, icmpv6: 58, sctp: 132,
+  ip: -1, ipv4: -1, ipv6: -1, pkthdr: -1, tcp: 6, 'tcp-pkt': 6, 'tcp-stream': 6, udp: 17, icmp: 1, icmpv4: 1, icmpv6: 58, sctp: 132,
 };
 /** App-layer protocols and their transport (-1: TCP or UDP). */
 const APP_TRANSPORT: Record<string, number> = {
@@ -143,6 +146,9 @@ function chop(c: ContentOp): Uint8Array {
   return c.bytes.subarray(o, Math.min(c.bytes.length, o + l));
 }
 
+/** Scratch state of header-buffer checks (packets are inspected one at a time). */
+const headerState = new InspectState();
+
 /** Compile one rule; throws Error with a reason. */
 function compileRule(rule: Rule, idx: number, ctx: {
   addresses: AddressTable;
@@ -169,6 +175,11 @@ function compileRule(rule: Rule, idx: number, ctx: {
 
   const vars = new RuleVars();
   const checks: CheckFn[] = [];
+  if (h.proto === 'ipv4' || h.proto === 'ipv6') {
+    // `ipv4`/`ipv6`: any IP protocol, of that IP version only (the packet's, else the flow's).
+    const v = h.proto === 'ipv4' ? 4 : 6;
+    checks.push((p, fl) => (p !== null ? p.ipVersion : fl !== null ? fl.ipVersion : 0) === v);
+  }
   const txChecks: TxCheckFn[] = [];
   let requirePacket = false;
   let txProto: string | null = null;
@@ -192,7 +203,13 @@ function compileRule(rule: Rule, idx: number, ctx: {
       checks.push((p) => p !== null && p.reassembled === f.onlyFrag);
     }
   }
+  const appEvents: { event: string; negated: boolean }[] = [];
   for (const c of rule.checks) {
+    if (c.kind === 'app_layer_event') {
+      // Per packet or per flow depends on whether the rule turns out a tx rule (below).
+      appEvents.push(c);
+      continue;
+    }
     const tc = txCheck(c);
     if (tc !== null) {
       txChecks.push(tc.fn);
@@ -221,6 +238,15 @@ function compileRule(rule: Rule, idx: number, ctx: {
       pktProgram = bp;
       continue;
     }
+    const hdr = packetHeader(bp.buffer);
+    if (hdr !== null) {
+      // Header buffers (tcp.hdr, ipv6.hdr, …) are bytes of the packet itself: inspected as a packet check.
+      if ((bp.transforms ?? []).length > 0) throw new Error(`transforms on ${bp.buffer} are not supported`);
+      const prog = compileProgram(bp, vars, popts(bp));
+      checks.push((p) => p !== null && hdr(p) && runProgram(prog, p.data, HEADER_SPAN.off, HEADER_SPAN.len, headerState));
+      requirePacket = true;
+      continue;
+    }
     const decl = bufferDecl(bp.buffer);
     if (decl === null) throw new Error(`buffer ${bp.buffer} is not supported`);
     const transforms = bp.transforms ?? [];
@@ -237,6 +263,10 @@ function compileRule(rule: Rule, idx: number, ctx: {
     pkt = null;
   }
   const kind = txProto !== null ? RuleKind.TX : RuleKind.PACKET;
+  const appEvent = appEvents.find((e) => !e.negated)?.event ?? null;
+  for (const e of appEvents) checks.push(appEventCheck(idx, e.event, e.negated, e.event === appEvent && !e.negated));
+  // Without content, a packet rule on an event is decided by packets (as Suricata's, per packet or tx), not stream chunks.
+  if (appEvent !== null && kind === RuleKind.PACKET && pkt === null) requirePacket = true;
   if (kind === RuleKind.TX) {
     if (appProto === null) appProto = txProto;
     if (requirePacket) throw new Error('rule mixes packet header checks and app-layer buffers');
@@ -333,6 +363,7 @@ function compileRule(rule: Rule, idx: number, ctx: {
     threshold: rule.threshold,
     noalert,
     vars,
+    appEvent,
   };
 }
 
@@ -371,6 +402,9 @@ function txCheck(c: PacketCheck): { proto: string; fn: TxCheckFn } | null {
       return { proto: 'tls', fn: (tx, now) => tx instanceof TlsTx && certTime(tx.data.serverCert?.notafter) >= now && certTime(tx.data.serverCert?.notbefore) <= now };
     case 'tls_store':
       return { proto: 'tls', fn: () => true };
+    case 'tls_cert_chain_len':
+      // Suricata inspects the server's Certificate message: no chain seen, no match.
+      return { proto: 'tls', fn: (tx) => tx instanceof TlsTx && tx.data.serverChainLength > 0 && intCmp(c.cmp, tx.data.serverChainLength) };
     default:
       return null;
   }

@@ -48,6 +48,8 @@ import { appProtoMatches } from './buffers.js';
 import { applyTransforms } from './transforms.js';
 import { flowState, peekFlowState, STREAM_TAIL, XbitsTable, type SigFlowState } from './state.js';
 import { ThresholdTable } from './threshold.js';
+import { TxBufferCache } from './tx-cache.js';
+import { appEventFired, noteAppEvent } from './app-events.js';
 import { compileThresholdConfig, thresholdEntries, type ThresholdRules } from './threshold-config.js';
 import type { ThresholdConfig } from '../rules/config-files.js';
 
@@ -99,6 +101,9 @@ export class SignatureEngine implements Detector {
   private readonly xbits: XbitsTable;
   private readonly streamOn: boolean;
   private scratch = Buffer.allocUnsafe(64 * 1024);
+  private readonly txCache = new TxBufferCache();
+  private readonly txFired: Uint32Array;
+  private txEpoch = 0;
   private now = 0;
   private nowNsec = 0;
   // counters
@@ -123,6 +128,7 @@ export class SignatureEngine implements Detector {
     this.cands = new Int32Array(n);
     this.candMark = new Uint32Array(n);
     this.fired = new Uint32Array(n);
+    this.txFired = new Uint32Array(n);
     this.st = new InspectState(Math.max(this.compiled.maxVars, 1));
     this.thresholds = new ThresholdTable(opts.maxThresholdEntries);
     this.xbits = new XbitsTable(opts.maxXbitHosts);
@@ -454,8 +460,11 @@ export class SignatureEngine implements Detector {
     if (tx instanceof HttpTx) dirs = (tx.hasRequest ? 1 : 0) | (tx.hasResponse ? 2 : 0);
     else if (tx instanceof DnsTx) dirs = tx.direction === 0 ? 1 : 2;
     // Buffers read once per transaction: key|dir|idx → bytes.
-    const cache = new Map<string, Buffer | null>();
-    const firedTx = new Set<number>();
+    const cache = this.txCache;
+    cache.begin();
+    // Rules fired on this transaction: an epoch mark per rule (no Set per transaction).
+    const firedTx = this.txFired;
+    const txEpoch = (this.txEpoch = (this.txEpoch + 1) >>> 0 || 1);
     for (let dir: Direction = 0; dir <= 1; dir = (dir + 1) as Direction) {
       if ((dirs & (1 << dir)) === 0) continue;
       const g = pair[dir];
@@ -464,7 +473,7 @@ export class SignatureEngine implements Detector {
       const n = this.collectTx(g, tx, dir, cache);
       for (let k = 0; k < n; k++) {
         const r = this.rules[this.cands[k]!]!;
-        if (firedTx.has(r.idx)) continue;
+        if (firedTx[r.idx] === txEpoch && !eachDirection(r)) continue;
         this.cEvaluated++;
         if (!this.matchCommon(r, null, flow, dir, flow.proto)) continue;
         let ok = true;
@@ -482,24 +491,23 @@ export class SignatureEngine implements Detector {
           }
         }
         if (!ok) continue;
-          firedTx.add(r.idx);
+          firedTx[r.idx] = txEpoch;
         if (this.matched(r, flow, dir, tx, null, null, false)) return;
       }
     }
   }
 
-  private txBuffer(tp: { key: string; decl: TxProgram['decl']; transforms: TxProgram['transforms'] }, tx: AppTx, dir: Direction, idx: number, cache: Map<string, Buffer | null>): Buffer | null {
-    const k = `${tp.key}|${dir}|${idx}`;
-    let b = cache.get(k);
+  private txBuffer(tp: { key: string; decl: TxProgram['decl']; transforms: TxProgram['transforms'] }, tx: AppTx, dir: Direction, idx: number, cache: TxBufferCache): Buffer | null {
+    let b = cache.get(tp.key, dir, idx);
     if (b === undefined) {
       b = tp.decl.get(tx, dir, idx);
       if (b !== null && tp.transforms.length > 0) b = applyTransforms(tp.transforms, b);
-      cache.set(k, b);
+      cache.set(tp.key, dir, idx, b);
     }
     return b;
   }
 
-  private collectTx(g: TxGroup, tx: AppTx, dir: Direction, cache: Map<string, Buffer | null>): number {
+  private collectTx(g: TxGroup, tx: AppTx, dir: Direction, cache: TxBufferCache): number {
     this.candBegin();
     this.candAdd(g.always);
     const hits = this.hits;
@@ -518,7 +526,7 @@ export class SignatureEngine implements Detector {
     return this.candEnd();
   }
 
-  private runTxProgram(tp: TxProgram, tx: AppTx, dir: Direction, cache: Map<string, Buffer | null>): boolean {
+  private runTxProgram(tp: TxProgram, tx: AppTx, dir: Direction, cache: TxBufferCache): boolean {
     const side = tp.decl.side === 'request' ? 0 : tp.decl.side === 'response' ? 1 : dir;
     for (let idx = 0; ; idx++) {
       const b = this.txBuffer(tp, tx, side, idx, cache);
@@ -611,6 +619,7 @@ export class SignatureEngine implements Detector {
   ): boolean {
     this.cMatched++;
     if (tx === null) this.fired[r.idx] = this.serial;
+    if (r.appEvent !== null && flow !== null) appEventFired(flow, r.idx, r.appEvent);
     if (flow !== null && (r.flowbitsWrite.length > 0 || r.flowints.length > 0)) {
       const fs = flowState(flow);
       for (const w of r.flowbitsWrite) for (const id of w.ids) (w.cmd === 'set' ? fs.set(id) : w.cmd === 'unset' ? fs.unset(id) : fs.toggle(id));
@@ -660,6 +669,7 @@ export class SignatureEngine implements Detector {
       severity: meta.priority,
       metadata: meta.metadata,
     };
+    if (meta.target !== null) info.target = meta.target;
     this.alerts.raise(info, {
       flow,
       dir,
@@ -688,6 +698,11 @@ export class SignatureEngine implements Detector {
   }
 
   // -------------------------------------------------------------- lifecycle
+
+  /** An app-layer event, kept for `app-layer-event`. */
+  appEvent(flow: Flow, name: string): void {
+    noteAppEvent(flow, name);
+  }
 
   flowEnd(flow: Flow): void {
     const fs = peekFlowState(flow);
@@ -724,3 +739,15 @@ export class SignatureEngine implements Detector {
 
 export type { SigFlowState };
 void EMPTY;
+
+/**
+ * A rule whose buffers exist in both directions (`http.header`,
+ * `ssh.software`, …) and that no `flow:` option pins to one is inspected per
+ * direction, as Suricata keeps detection state per transaction and
+ * direction: it may fire once for the request side and once for the response.
+ */
+function eachDirection(r: CompiledRule): boolean {
+  if (r.txDir !== 2 || r.tx.length === 0) return false;
+  for (const t of r.tx) if (t.decl.side !== 'both') return false;
+  return true;
+}

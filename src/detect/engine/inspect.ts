@@ -181,7 +181,10 @@ class Op {
   // pcre
   pcre: CompiledPcre | null = null;
   // byte ops
+  /** 0: byte_jump reads no number (only moves by offset/post_offset); a `string` byte_test reads to the buffer's end. */
   nbytes = 0;
+  /** byte_test's count from a variable (-1: the literal `nbytes`). */
+  nbytesVar = -1;
   little = false;
   dce = false;
   base = 0; // 0 binary, else 8/10/16
@@ -238,8 +241,8 @@ function baseOf(s: 'hex' | 'dec' | 'oct' | null, isString: boolean): number {
   return s === 'hex' ? 16 : s === 'oct' ? 8 : 10;
 }
 
-function checkNbytes(kind: string, nbytes: number, isString: boolean, maxBin: number): void {
-  if (!Number.isInteger(nbytes) || nbytes < 1) throw new InspectCompileError(`${kind}: nbytes must be at least 1`);
+function checkNbytes(kind: string, nbytes: number, isString: boolean, maxBin: number, zeroOk = false): void {
+  if (!Number.isInteger(nbytes) || nbytes < (zeroOk ? 0 : 1)) throw new InspectCompileError(`${kind}: nbytes must be at least 1`);
   if (!isString && nbytes > maxBin) throw new InspectCompileError(`${kind}: nbytes ${nbytes} is more than ${maxBin} without 'string'`);
   if (isString && nbytes > 23) throw new InspectCompileError(`${kind}: string nbytes ${nbytes} is more than 23`);
 }
@@ -337,8 +340,12 @@ const CMP_OF: Record<ByteTestOp['operator'], Cmp> = { '<': Cmp.LT, '>': Cmp.GT, 
 function compileByteTest(op: ByteTestOp, vars: RuleVars, o: Op): Op {
   o.k = K.BYTE_TEST;
   const isString = op.string !== null;
-  checkNbytes('byte_test', op.nbytes, isString, 8);
-  o.nbytes = op.nbytes;
+  // 0 with `string` (ET Open: `http.content_len; byte_test:0,=,0,0,string,dec`): Suricata's
+  // string reader then takes the digits up to the end of the buffer (strtoull on the rest).
+  const nb = num(op.nbytes, vars, 'byte_test nbytes');
+  if (nb.slot < 0) checkNbytes('byte_test', nb.lit, isString, 8, isString);
+  o.nbytes = nb.lit;
+  o.nbytesVar = nb.slot;
   o.base = baseOf(op.string, isString);
   o.cmp = CMP_OF[op.operator];
   if (o.cmp === undefined) throw new InspectCompileError(`byte_test: unknown operator ${op.operator}`);
@@ -359,7 +366,8 @@ function compileByteTest(op: ByteTestOp, vars: RuleVars, o: Op): Op {
 function compileByteJump(op: ByteJumpOp, vars: RuleVars, o: Op): Op {
   o.k = K.BYTE_JUMP;
   const isString = op.string !== null;
-  checkNbytes('byte_jump', op.nbytes, isString, 8);
+  // 0: no number is read; the cursor moves by offset and post_offset only (suricata-verify bug-4623).
+  checkNbytes('byte_jump', op.nbytes, isString, 8, true);
   o.nbytes = op.nbytes;
   o.base = baseOf(op.string, isString);
   const off = num(op.offset, vars, 'byte_jump offset');
@@ -814,10 +822,32 @@ function readNumberAt(o: Op, buf: Uint8Array, base: number, blen: number, st: In
   if (o.relative) {
     pos += st.bufferOffset;
     len -= st.bufferOffset;
-    if (len <= 0) return -1;
   }
-  if (pos < 0 || o.nbytes > len) return -1;
-  return extract(o, buf, base, pos, st) ? pos : -1;
+  let n = o.nbytes;
+  if (o.nbytesVar >= 0) {
+    n = st.vars[o.nbytesVar];
+    if (!Number.isInteger(n) || n < 1 || n > (o.base === 0 ? 8 : 23)) return -1;
+  }
+  if (n === 0) {
+    if (pos < 0 || len < 0) return -1;
+    if (o.base === 0) {
+      // byte_jump over zero bytes: nothing read; the cursor may sit at the very end.
+      st.num[0] = 0;
+      st.num[1] = 0;
+      return pos;
+    }
+    // A string number running to the end of the buffer (at most the 23 characters strtoull can use).
+    return len > 0 && readString(buf, base + pos, Math.min(len, 23), o.base, st.num) ? pos : -1;
+  }
+  if (o.relative && len <= 0) return -1;
+  if (pos < 0 || n > len) return -1;
+  if (n === o.nbytes) return extract(o, buf, base, pos, st) ? pos : -1;
+  if (o.base === 0) {
+    st.num[0] = readUint(buf, base + pos, n, littleFor(o, st));
+    st.num[1] = n;
+    return pos;
+  }
+  return readString(buf, base + pos, n, o.base, st.num) ? pos : -1;
 }
 
 function byteTest(o: Op, buf: Uint8Array, base: number, blen: number, st: InspectState): boolean {

@@ -151,7 +151,13 @@ export class MultiPatternMatcher {
   /** Long patterns: offset of the 4-byte window (within the pattern) that keys it in the tables. */
   private pShift = new Int32Array(0);
 
-  // Stage 1.
+  // Stage 0: bit k of `first` (65,536 bits, 8 KB: stays in L1) is set when
+  // some pattern's keyed window (long) or prefix (short) starts with the RAW
+  // bytes k = b[i] << 8 | b[i+1]; every case variant is set for nocase
+  // patterns, only the exact bytes for case-sensitive ones. One load and
+  // bit test per position with no case folding: most positions stop here.
+  private first = new Int32Array(0);
+  // Stage 1 (short patterns): folded 2-byte key → F_SHORT.
   private filter = new Uint8Array(0);
   // Long patterns: h = hash of the folded 4-byte window to `bloomBits` bits;
   // bit h of `bloom` says some pattern's window hashes there (stage 1), and
@@ -167,8 +173,12 @@ export class MultiPatternMatcher {
   private shortShift = 32;
   private shortHead = new Int32Array(0);
   private shortItems = new Int32Array(0);
-  // 1-byte patterns.
+  // 1-byte patterns: pattern numbers by raw byte value (CSR over 256; a
+  // nocase letter is listed under both cases), found in one pass of one
+  // table load per byte.
   private singles = new Int32Array(0);
+  private singleHead = new Int32Array(257);
+  private singleItems = new Int32Array(0);
   private hasShort = false;
   private hasLong = false;
 
@@ -231,6 +241,7 @@ export class MultiPatternMatcher {
     this.hasLong = nLong > 0;
     this.hasShort = nShort > 0;
     this.filter = new Uint8Array(65536);
+    this.first = new Int32Array(2048);
     this.singles = new Int32Array(nSingle);
 
     const longBits = tableBits(nLong);
@@ -252,6 +263,7 @@ export class MultiPatternMatcher {
         this.singles[s++] = i;
         continue;
       }
+      this.markFirst(i, len >= 4 ? st + this.pShift[i] : st);
       if (len >= 4) {
         const w = st + this.pShift[i];
         const g = gram4(pool, w);
@@ -265,6 +277,7 @@ export class MultiPatternMatcher {
         shortCount[(Math.imul(k2, 0x9e3779b1) >>> this.shortShift) + 1]++;
       }
     }
+    this.buildSingles();
     for (let i = 1; i < longCount.length; i++) longCount[i] += longCount[i - 1];
     for (let i = 1; i < shortCount.length; i++) shortCount[i] += shortCount[i - 1];
     this.longHead = longCount;
@@ -284,6 +297,41 @@ export class MultiPatternMatcher {
     }
   }
 
+  /** Set the stage-0 bits of the 2 bytes at pool[at]: all their raw case variants when pattern p is nocase. */
+  private markFirst(p: number, at: number): void {
+    const b0 = this.pool[at];
+    const b1 = this.pool[at + 1];
+    const nc = this.pNocase[p] !== 0;
+    const v0 = nc && b0 >= 0x61 && b0 <= 0x7a ? 2 : 1;
+    const v1 = nc && b1 >= 0x61 && b1 <= 0x7a ? 2 : 1;
+    for (let a = 0; a < v0; a++) {
+      for (let b = 0; b < v1; b++) {
+        const k = ((a === 0 ? b0 : b0 - 0x20) << 8) | (b === 0 ? b1 : b1 - 0x20);
+        this.first[k >>> 5] |= 1 << (k & 31);
+      }
+    }
+  }
+
+  private buildSingles(): void {
+    const count = new Int32Array(257);
+    const each = (fn: (raw: number, p: number) => void): void => {
+      for (let s = 0; s < this.singles.length; s++) {
+        const p = this.singles[s];
+        const b = this.pool[this.pStart[p]];
+        fn(b, p);
+        if (this.pNocase[p] !== 0 && b >= 0x61 && b <= 0x7a) fn(b - 0x20, p);
+      }
+    };
+    each((raw) => count[raw + 1]++);
+    for (let i = 1; i < 257; i++) count[i] += count[i - 1];
+    const fill = count.slice(0, 256);
+    this.singleItems = new Int32Array(count[256]);
+    each((raw, p) => {
+      this.singleItems[fill[raw]++] = p;
+    });
+    this.singleHead = count;
+  }
+
   /** Bytes held by the built tables (for memory accounting). */
   memoryBytes(): number {
     return (
@@ -296,6 +344,9 @@ export class MultiPatternMatcher {
       this.pGram.byteLength +
       this.bloom.byteLength +
       this.filter.byteLength +
+      this.first.byteLength +
+      this.singleHead.byteLength +
+      this.singleItems.byteLength +
       this.longHead.byteLength +
       this.longItems.byteLength +
       this.shortHead.byteLength +
@@ -323,6 +374,7 @@ export class MultiPatternMatcher {
     if (this.singles.length > 0) this.scanSingles(buf, off, end, hits);
     if (end - off < 2 || (!this.hasLong && !this.hasShort)) return;
 
+    const first = this.first;
     const filter = this.filter;
     const fold = FOLD;
     const head = this.longHead;
@@ -331,15 +383,20 @@ export class MultiPatternMatcher {
     const drop = this.bucketDrop;
     const hasLong = this.hasLong;
     const hasShort = this.hasShort;
-    // Rolling folded 4-byte window v = bytes i..i+3: hashed, one bit test
-    // rejects most positions for the long patterns; its top 16 bits are the
-    // 2-byte key of the short patterns.
-    let i = off;
-    if (end - off >= 4) {
-      let v = (fold[buf[off]] << 16) | (fold[buf[off + 1]] << 8) | fold[buf[off + 2]];
-      const last = end - 4;
-      for (; i <= last; i++) {
-        v = (v << 8) | fold[buf[i + 3]];
+    // k = raw bytes i, i+1, rolled one byte per position. A stage-0 hit
+    // (rare) computes the folded 4-byte window v there: hashed, one bloom
+    // bit test, then its bucket, for the long patterns; v's top 16 bits (or
+    // the last two bytes) key the short patterns. Measured on public-mix TCP
+    // payloads against the earlier loop (fold + hash + bloom test at every
+    // position): see the figures in the header comment.
+    const last2 = end - 2;
+    const last4 = end - 4;
+    let k = buf[off];
+    for (let i = off; i <= last2; i++) {
+      k = ((k << 8) | buf[i + 1]) & 0xffff;
+      if ((first[k >>> 5] & (1 << (k & 31))) === 0) continue;
+      if (i <= last4) {
+        const v = (fold[buf[i]] << 24) | (fold[buf[i + 1]] << 16) | (fold[buf[i + 2]] << 8) | fold[buf[i + 3]];
         if (hasLong) {
           const hb = Math.imul(v, HASH_K) >>> bshift;
           if ((bloom[hb >>> 5] & (1 << (hb & 31))) !== 0) {
@@ -348,11 +405,8 @@ export class MultiPatternMatcher {
           }
         }
         if (hasShort && (filter[v >>> 16] & F_SHORT) !== 0) this.checkShort(buf, i, end, v >>> 16, hits);
-      }
-    }
-    // The last 1–3 positions: only 2–3 byte patterns fit.
-    if (this.hasShort) {
-      for (; i < end - 1; i++) {
+      } else if (hasShort) {
+        // The last 1–3 positions: only 2–3 byte patterns fit.
         const k2 = (fold[buf[i]] << 8) | fold[buf[i + 1]];
         if ((filter[k2] & F_SHORT) !== 0) this.checkShort(buf, i, end, k2, hits);
       }
@@ -434,14 +488,26 @@ export class MultiPatternMatcher {
     hits.add(id);
   }
 
+  /** 1-byte patterns: one table load per byte of buf[off, end); stops once every one is found. */
   private scanSingles(buf: Uint8Array, off: number, end: number, hits: MatchSet): void {
-    for (let s = 0; s < this.singles.length; s++) {
-      const p = this.singles[s];
-      const id = this.pId[p];
-      if (hits.has(id)) continue;
-      const b = this.pool[this.pStart[p]];
-      if (findByte(buf, b, off, end) >= 0) hits.add(id);
-      else if (this.pNocase[p] !== 0 && b >= 0x61 && b <= 0x7a && findByte(buf, b - 0x20, off, end) >= 0) hits.add(id);
+    const head = this.singleHead;
+    const items = this.singleItems;
+    const pId = this.pId;
+    let left = 0;
+    for (let s = 0; s < this.singles.length; s++) if (!hits.has(pId[this.singles[s]])) left++;
+    for (let i = off; i < end && left > 0; i++) {
+      const b = buf[i];
+      const j0 = head[b];
+      const j1 = head[b + 1];
+      if (j0 === j1) continue;
+      // Items under a raw byte match it by construction (nocase letters are listed under both cases).
+      for (let j = j0; j < j1; j++) {
+        const id = pId[items[j]];
+        if (!hits.has(id)) {
+          hits.add(id);
+          left--;
+        }
+      }
     }
   }
 }
@@ -458,14 +524,4 @@ const HASH_K = 0x9e3779b1 | 0;
 /** The folded 4 bytes at b[i..i+3] as an int32 (same value as the scan's rolling window). */
 function gram4(b: Uint8Array, i: number): number {
   return (FOLD[b[i]] << 24) | (FOLD[b[i + 1]] << 16) | (FOLD[b[i + 2]] << 8) | FOLD[b[i + 3]];
-}
-
-/** First index of byte `v` in b[from, end), or -1. Uses the native memchr when `b` is a Buffer. */
-function findByte(b: Uint8Array, v: number, from: number, end: number): number {
-  if (Buffer.isBuffer(b) && end - from > 32) {
-    const r = b.indexOf(v, from);
-    return r >= 0 && r < end ? r : -1;
-  }
-  for (let i = from; i < end; i++) if (b[i] === v) return i;
-  return -1;
 }

@@ -5,6 +5,7 @@
  * compile time, so the per-packet path compares numbers only.
  */
 import type { Flow } from '../../flow/flow.js';
+import type { FlowAppEvents } from './app-events.js';
 
 /** Bytes of each direction's stream kept so a pattern split across segments still matches. */
 export const STREAM_TAIL = 512;
@@ -39,6 +40,8 @@ export class SigFlowState {
   encrypted = false;
   /** Stream bytes inspected per direction (for stream_size fallback and stats). */
   streamBytes: [number, number] = [0, 0];
+  /** App-layer events the flow raised, for `app-layer-event` (app-events.ts); null until the first. */
+  appEvents: FlowAppEvents | null = null;
 
   isSet(id: number): boolean {
     return this.bits.includes(id);

@@ -6,6 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { TransformName } from '../rules/ast.js';
+import { translatePcre } from '../rules/regex.js';
+import { compilePcre, execPcre, pcreResult, type CompiledPcre } from './pcre.js';
 
 const isSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
 
@@ -107,7 +109,38 @@ export function applyTransform(t: TransformName, b: Buffer): Buffer {
     case 'url_decode': return urlDecode(b);
     case 'header_lowercase': return headerLowercase(b);
     case 'strip_pseudo_headers': return stripPseudo(b);
+    default: return pcrexform(t.slice('pcrexform:'.length), b);
   }
+}
+
+/** Compiled pcrexform regexes by source: compiled once, on first use. */
+const pcrexformCache = new Map<string, CompiledPcre | null>();
+
+/**
+ * The buffer's first capture of `re`, or the buffer unchanged when `re` does
+ * not match (or its bounded run gave up): Suricata's pcrexform. The regex
+ * runs through the engine's PCRE compiler, so hostile patterns are bounded
+ * as in `pcre`.
+ */
+function pcrexform(re: string, b: Buffer): Buffer {
+  let p = pcrexformCache.get(re);
+  if (p === undefined) {
+    try {
+      const tr = translatePcre(re, { caseless: false, dotall: false, multiline: false, extended: false, dollarEndOnly: false, ungreedy: false });
+      p = compilePcre({ kind: 'pcre', source: tr.source, jsFlags: tr.jsFlags, negated: false, relative: false, anchored: false, raw: re, overrideLimits: false, captures: {} });
+    } catch {
+      p = null;
+    }
+    pcrexformCache.set(re, p);
+  }
+  if (p === null) return b;
+  const s = b.toString('latin1');
+  // The bounded run decides whether there is a match; only then is the capture read.
+  if (execPcre(p, s, 0) !== 1) return b;
+  p.re.lastIndex = pcreResult.start;
+  const m = p.re.exec(s);
+  const cap = m?.[1];
+  return cap === undefined ? b : Buffer.from(cap, 'latin1');
 }
 
 export function applyTransforms(ts: readonly TransformName[], b: Buffer): Buffer {

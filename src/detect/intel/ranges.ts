@@ -7,113 +7,134 @@
  * from several feeds share one set holding all their metadata.) Adjacent
  * ranges with the same set are merged.
  *
- * IPv4: start[], end[], set[] as Uint32Array. IPv6: 4 big-endian words per
- * start and end in Uint32Array (word-wise compare, no BigInt at lookup time).
+ * IPv4: interleaved [start, end, set] triplets in one Uint32Array. IPv6: 4
+ * big-endian words per start and end in Uint32Array (word-wise compare, no
+ * BigInt at lookup time).
  */
 
-/** Input network (sorted by the builder): start address and prefix length, with its set. */
+/**
+ * IPv4 ranges, interleaved: range i is ranges[3i] start, [3i+1] end (both
+ * inclusive), [3i+2] match-set id, sorted by start. Interleaved because a
+ * lookup reads all three of one range: at the issue's 30.5M ranges three
+ * separate 122 MB arrays cost three cache (and TLB) misses per lookup, one
+ * 12-byte triplet one (the v2 layout measured 3.56 M lookups per CPU-second
+ * at that scale; see bench/RESULTS.md for this one).
+ */
 export interface V4Ranges {
-  start: Uint32Array;
-  end: Uint32Array;
-  set: Uint32Array;
+  ranges: Uint32Array;
   /**
-   * Optional: block[k] = index of the first range whose start is ≥ k <<
-   * blockShift (2^(32−blockShift) + 1 entries). Narrows the binary search to
-   * one bucket. A /16 index measured 3.1 M → 4.8–7.4 M lookups/s on 2.2M
-   * ranges (bench/intel.bench.ts; the spread is the shared machine's load);
-   * at the issue's 20M ranges a /16 bucket still holds ~300 ranges (9 probes
-   * into an 80 MB array), so the bucket width now follows the range count:
-   * about one range per bucket, between /16 (256 KB of index) and /24 (64 MB,
-   * for ≥ 8M ranges). Derived at load, never stored on disk.
+   * Derived at load, never stored on disk: block[k] = index of the first
+   * range whose start is ≥ k << blockShift (2^(32−blockShift) + 1 entries),
+   * so a lookup searches only the ranges of its bucket plus the one before.
+   * The bucket width follows the range count: about one range per bucket,
+   * between /16 (256 KB of index) and /24 (64 MB, for ≥ 8M ranges; a /16
+   * bucket there would hold ~450 ranges, 9 dependent probes).
    */
   block?: Uint32Array;
   blockShift?: number;
 }
 
+export function v4Count(r: V4Ranges): number {
+  return r.ranges.length / 3;
+}
+
 /** Computes V4Ranges.block (O(ranges + buckets): tens of ms for millions). */
 export function indexV4(r: V4Ranges): void {
-  const st = r.start;
+  const a = r.ranges;
+  const n = a.length / 3;
   let bits = 16;
-  while (bits < 24 && 2 ** bits < st.length) bits++;
+  while (bits < 24 && 2 ** bits < n) bits++;
   const shift = 32 - bits;
   const buckets = 2 ** bits;
   const block = new Uint32Array(buckets + 1);
   let i = 0;
   for (let k = 0; k < buckets; k++) {
     const lim = k * 2 ** shift;
-    while (i < st.length && st[i] < lim) i++;
+    while (i < n && a[3 * i] < lim) i++;
     block[k] = i;
   }
-  block[buckets] = st.length;
+  block[buckets] = n;
   r.block = block;
   r.blockShift = shift;
 }
 
 /**
  * Sweep of nested CIDRs sorted by (start asc, prefix asc) — i.e. outer before
- * inner at the same start — into most-specific ranges.
+ * inner at the same start — into most-specific ranges; adjacent ranges with
+ * the same set merge. Typed arrays throughout (30M inputs at the issue's
+ * scale): each input closes at most one gap and opens one range, so the
+ * output has at most 2n ranges.
  */
-export function sweepV4(starts: Float64Array, prefixes: Uint8Array, sets: Uint32Array): V4Ranges {
-  const n = starts.length;
-  const oS: number[] = [];
-  const oE: number[] = [];
-  const oSet: number[] = [];
+export function sweepV4(starts: Uint32Array, prefixes: Uint8Array, sets: Uint32Array, n = starts.length): V4Ranges {
+  let out = new Uint32Array(3 * Math.min(2 * n + 1, 1 << 20));
+  let m = 0;
   const emit = (s: number, e: number, set: number): void => {
     if (s > e) return;
-    const k = oS.length - 1;
-    if (k >= 0 && oSet[k] === set && oE[k] + 1 === s) oE[k] = e;
-    else {
-      oS.push(s);
-      oE.push(e);
-      oSet.push(set);
+    if (m > 0 && out[3 * m - 1] === set && out[3 * m - 2] + 1 === s) {
+      out[3 * m - 2] = e;
+      return;
     }
+    if (3 * m + 3 > out.length) {
+      const nb = new Uint32Array(Math.min(2 * out.length, 3 * (2 * n + 1)));
+      nb.set(out);
+      out = nb;
+    }
+    out[3 * m] = s;
+    out[3 * m + 1] = e;
+    out[3 * m + 2] = set;
+    m++;
   };
-  const stE: number[] = [];
-  const stSet: number[] = [];
+  // Open networks, outermost first (≤ 33 deep: each is strictly inside the previous).
+  const stE = new Float64Array(34);
+  const stSet = new Uint32Array(34);
+  let depth = 0;
   let cur = 0;
   for (let i = 0; i < n; i++) {
     const s = starts[i];
     const e = s + 2 ** (32 - prefixes[i]) - 1;
-    while (stE.length > 0 && stE[stE.length - 1] < s) {
-      emit(cur, stE[stE.length - 1], stSet[stSet.length - 1]);
-      cur = stE[stE.length - 1] + 1;
-      stE.pop();
-      stSet.pop();
+    while (depth > 0 && stE[depth - 1] < s) {
+      emit(cur, stE[depth - 1], stSet[depth - 1]);
+      cur = stE[depth - 1] + 1;
+      depth--;
     }
-    if (stE.length > 0) emit(cur, s - 1, stSet[stSet.length - 1]);
+    if (depth > 0) emit(cur, s - 1, stSet[depth - 1]);
     cur = s;
-    stE.push(e);
-    stSet.push(sets[i]);
+    stE[depth] = e;
+    stSet[depth] = sets[i];
+    depth++;
   }
-  while (stE.length > 0) {
-    emit(cur, stE[stE.length - 1], stSet[stSet.length - 1]);
-    cur = stE[stE.length - 1] + 1;
-    stE.pop();
-    stSet.pop();
+  while (depth > 0) {
+    emit(cur, stE[depth - 1], stSet[depth - 1]);
+    cur = stE[depth - 1] + 1;
+    depth--;
   }
-  return { start: Uint32Array.from(oS), end: Uint32Array.from(oE), set: Uint32Array.from(oSet) };
+  return { ranges: out.length === 3 * m ? out : out.slice(0, 3 * m) };
 }
 
-/** Set id of the range holding ip (unsigned 32-bit), or -1. */
+/**
+ * Set id of the range holding ip (unsigned 32-bit), or -1. The bucket holds
+ * about one range on average, so the search is one or two probes into one
+ * or two adjacent cache lines after the index read.
+ */
 export function lookupV4(r: V4Ranges, ip: number): number {
-  const st = r.start;
-  let lo = 0;
-  let hi = st.length - 1;
-  if (hi < 0 || ip < st[0]) return -1;
-  const block = r.block;
-  if (block !== undefined) {
-    // Candidates: ranges starting inside ip's bucket, or the last one before it.
-    const top = ip >>> r.blockShift!;
-    lo = block[top] > 0 ? block[top] - 1 : 0;
-    hi = block[top + 1] - 1;
+  const a = r.ranges;
+  const block = r.block!;
+  const top = ip >>> r.blockShift!;
+  // Candidates: the ranges starting inside ip's bucket, and the last one before it.
+  let lo = block[top] - 1;
+  let hi = block[top + 1] - 1;
+  if (hi < 0) return -1;
+  if (lo < 0) {
+    if (a[0] > ip) return -1;
+    lo = 0;
   }
   // Largest index with start <= ip.
   while (lo < hi) {
     const mid = (lo + hi + 1) >>> 1;
-    if (st[mid] <= ip) lo = mid;
+    if (a[3 * mid] <= ip) lo = mid;
     else hi = mid - 1;
   }
-  return ip <= r.end[lo] ? r.set[lo] : -1;
+  return ip <= a[3 * lo + 1] ? a[3 * lo + 2] : -1;
 }
 
 export interface V6Ranges {
@@ -134,8 +155,12 @@ function putBig(out: Uint32Array, i: number, v: bigint): void {
   out[4 * i + 3] = Number(v & 0xffffffffn);
 }
 
-/** Same sweep for IPv6 (BigInt at build time only; inputs sorted by (start, prefix)). */
-export function sweepV6(items: Array<{ words: Uint32Array; prefix: number; set: number }>): V6Ranges {
+/**
+ * Same sweep for IPv6 (BigInt at build time only): network k is words
+ * [4k..4k+4), prefixes[k], sets[k]; `order` lists the networks sorted by
+ * (start, prefix).
+ */
+export function sweepV6(words: Uint32Array, prefixes: Uint8Array, sets: Uint32Array, order: ArrayLike<number>): V6Ranges {
   const oS: bigint[] = [];
   const oE: bigint[] = [];
   const oSet: number[] = [];
@@ -152,9 +177,10 @@ export function sweepV6(items: Array<{ words: Uint32Array; prefix: number; set: 
   const stE: bigint[] = [];
   const stSet: number[] = [];
   let cur = 0n;
-  for (const it of items) {
-    const s = toBig(it.words);
-    const e = s + (1n << BigInt(128 - it.prefix)) - 1n;
+  for (let j = 0; j < order.length; j++) {
+    const k = order[j];
+    const s = toBig(words.subarray(4 * k, 4 * k + 4));
+    const e = s + (1n << BigInt(128 - prefixes[k])) - 1n;
     while (stE.length > 0 && stE[stE.length - 1] < s) {
       emit(cur, stE[stE.length - 1], stSet[stSet.length - 1]);
       cur = stE[stE.length - 1] + 1n;
@@ -164,7 +190,7 @@ export function sweepV6(items: Array<{ words: Uint32Array; prefix: number; set: 
     if (stE.length > 0) emit(cur, s - 1n, stSet[stSet.length - 1]);
     cur = s;
     stE.push(e);
-    stSet.push(it.set);
+    stSet.push(sets[k]);
   }
   while (stE.length > 0) {
     emit(cur, stE[stE.length - 1], stSet[stSet.length - 1]);

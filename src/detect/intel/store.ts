@@ -7,7 +7,7 @@
  * File layout (little-endian; written by `writeIntelStore`, read by
  * `loadIntelStore` with typed-array views on the one file buffer):
  *   0   8  magic "HRNTINTL"
- *   8   4  format version (1)
+ *   8   4  format version (INTEL_VERSION)
  *   12  4  header JSON length H
  *   16  H  header JSON: names (feeds, categories, tags), counts, section list
  *          [{name, type: 'u32'|'u8'|'i32', length}] in file order
@@ -15,13 +15,17 @@
  */
 import { closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { HarrierError } from '../../errors.js';
-import { indexV4, lookupV4, lookupV6, lookupV6Words, type V4Ranges, type V6Ranges } from './ranges.js';
+import { indexV4, lookupV4, lookupV6, lookupV6Words, v4Count, type V4Ranges, type V6Ranges } from './ranges.js';
 import { StringTable, type StringTableArrays } from './string-table.js';
 import { HASH_KINDS, type HashKind } from './types.js';
 
 export const INTEL_MAGIC = 'HRNTINTL';
-/** 2: the domain table holds parent-suffix markers (string-table.ts); a v1 file would make lookups stop early. */
-export const INTEL_VERSION = 2;
+/**
+ * 2: the domain table holds parent-suffix markers (string-table.ts); a v1 file would make lookups stop early.
+ * 3: IPv4 ranges interleaved (`v4.ranges`), string tables as records (`.slots`, `.blob`, `.info`).
+ * Older files are refused with a one-line error saying to recompile (`harrier intel update`).
+ */
+export const INTEL_VERSION = 3;
 
 /** Metadata table: one row per distinct (feed, category, tag, confidence, port). */
 export interface MetaTable {
@@ -169,7 +173,7 @@ export class IntelStore {
   /** Counts of compiled entries (ranges after merging; table entries). */
   counts(): Record<string, number> {
     const c: Record<string, number> = {
-      ipv4Ranges: this.p.v4.set.length,
+      ipv4Ranges: v4Count(this.p.v4),
       ipv6Ranges: this.p.v6.set.length,
       domains: this.p.domains.listed,
       urls: this.p.urls.size,
@@ -203,9 +207,7 @@ function sections(p: IntelStoreParts): Array<[string, Uint32Array | Int32Array |
     ['meta.port', p.meta.port],
     ['set.off', p.setOff],
     ['set.members', p.setMembers],
-    ['v4.start', p.v4.start],
-    ['v4.end', p.v4.end],
-    ['v4.set', p.v4.set],
+    ['v4.ranges', p.v4.ranges],
     ['v6.start', p.v6.start],
     ['v6.end', p.v6.end],
     ['v6.set', p.v6.set],
@@ -216,8 +218,7 @@ function sections(p: IntelStoreParts): Array<[string, Uint32Array | Int32Array |
     ...HASH_KINDS.map((k): [string, StringTable] => [k, p.hashes[k]]),
   ];
   for (const [name, t] of tables) {
-    out.push([`${name}.slots`, t.a.slots]);
-    out.push([`${name}.entOff`, t.a.entOff], [`${name}.entSet`, t.a.entSet], [`${name}.blob`, t.a.blob]);
+    out.push([`${name}.slots`, t.a.slots], [`${name}.info`, t.a.info], [`${name}.blob`, t.a.blob]);
   }
   return out;
 }
@@ -279,11 +280,16 @@ export function loadIntelStore(path: string): IntelStore {
   return intelStoreFromBuffer(buf, path);
 }
 
+function ranges4(ranges: Uint32Array): V4Ranges {
+  if (ranges.length % 3 !== 0) throw new HarrierError('HARRIER_ERR_INTEL_STORE', 'intel store: inconsistent section v4.ranges');
+  return { ranges };
+}
+
 export function intelStoreFromBuffer(buf: Buffer, what = 'intel store'): IntelStore {
   const bad = (why: string): HarrierError => new HarrierError('HARRIER_ERR_INTEL_STORE', `${what}: ${why}`);
   if (buf.length < 16 || buf.toString('latin1', 0, 8) !== INTEL_MAGIC) throw bad('not a Harrier intel store (bad magic)');
   const ver = buf.readUInt32LE(8);
-  if (ver !== INTEL_VERSION) throw bad(`unsupported version ${ver} (expected ${INTEL_VERSION})`);
+  if (ver !== INTEL_VERSION) throw bad(`format version ${ver}, this Harrier reads version ${INTEL_VERSION}: recompile it from the feeds (harrier intel update)`);
   const hlen = buf.readUInt32LE(12);
   if (16 + hlen > buf.length) throw bad('truncated header');
   let header: Header;
@@ -315,14 +321,16 @@ export function intelStoreFromBuffer(buf: Buffer, what = 'intel store'): IntelSt
   const table = (name: string, fold: boolean): StringTable => {
     const a: StringTableArrays = {
       slots: get(`${name}.slots`, Uint32Array),
-      entOff: get(`${name}.entOff`, Uint32Array),
-      entSet: get(`${name}.entSet`, Uint32Array),
+      info: get(`${name}.info`, Uint32Array),
       blob: get(`${name}.blob`, Uint8Array),
     };
     const cap = a.slots.length / 2;
-    if (cap < 1 || (cap & (cap - 1)) !== 0 || a.entOff.length !== a.entSet.length + 1 || a.entOff[a.entSet.length] > a.blob.length) {
+    if (cap < 1 || (cap & (cap - 1)) !== 0 || a.info.length !== 2 || a.info[1] > a.info[0] || a.info[0] >= cap) {
       throw bad(`inconsistent table ${name}`);
     }
+    // Every slot must point at a record inside the blob: lookups then never read past it.
+    const blobLen = a.blob.length;
+    for (let s = 1; s < a.slots.length; s += 2) if (a.slots[s] !== 0 && a.slots[s] + 5 > blobLen) throw bad(`inconsistent table ${name}`);
     return new StringTable(a, fold);
   };
   const hashes = {} as Record<HashKind, StringTable>;
@@ -340,7 +348,7 @@ export function intelStoreFromBuffer(buf: Buffer, what = 'intel store'): IntelSt
     },
     setOff: get('set.off', Uint32Array),
     setMembers: get('set.members', Uint32Array),
-    v4: { start: get('v4.start', Uint32Array), end: get('v4.end', Uint32Array), set: get('v4.set', Uint32Array) },
+    v4: ranges4(get('v4.ranges', Uint32Array)),
     v6: { start: get('v6.start', Uint32Array), end: get('v6.end', Uint32Array), set: get('v6.set', Uint32Array) },
     domains: table('domains', true),
     urls: table('urls', false),

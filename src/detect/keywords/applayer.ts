@@ -6,7 +6,7 @@
 import { fail } from '../rules/errors.js';
 import { clip } from '../rules/lexer.js';
 import type { KeywordDecl } from './types.js';
-import { commaList, expectValue, uint } from './types.js';
+import { commaList, expectValue, intCompare, uint } from './types.js';
 
 export const appLayerProtocol: KeywordDecl = {
   name: 'app-layer-protocol',
@@ -31,6 +31,9 @@ export const appLayerEvent: KeywordDecl = {
     let t = expectValue(v, 'app-layer-event').trim();
     const negated = t.startsWith('!');
     if (negated) t = t.slice(1).trim();
+    // Suricata's protocol-independent events are spelt `applayer_<event>` in rules; the app layer names them `applayer.<event>`.
+    const generic = /^applayer_([a-z0-9_]+)$/i.exec(t);
+    if (generic !== null) t = `applayer.${generic[1]!}`;
     if (!/^[a-z0-9_-]+\.[a-z0-9_.-]+$/i.test(t)) fail(`app-layer-event: "${clip(t)}" is not "<proto>.<event>"`);
     b.checks.push({ kind: 'app_layer_event', event: t.toLowerCase(), negated });
   },
@@ -155,4 +158,13 @@ export const tlsStore: KeywordDecl = {
   },
 };
 
-export const APPLAYER_KEYWORDS: readonly KeywordDecl[] = [appLayerProtocol, appLayerEvent, decodeEvent, streamEvent, dnsOpcode, tlsVersion, sslVersion, sslState, tlsCertExpired, tlsCertValid, tlsStore];
+export const tlsCertChainLen: KeywordDecl = {
+  name: 'tls.cert_chain_len',
+  value: 'required',
+  doc: '`[op]n` (`3`, `<4`, `>0`, `0<>4`, `!2`): number of certificates in the server\'s chain',
+  parse(v, b) {
+    b.checks.push({ kind: 'tls_cert_chain_len', cmp: intCompare(v, 'tls.cert_chain_len') });
+  },
+};
+
+export const APPLAYER_KEYWORDS: readonly KeywordDecl[] = [appLayerProtocol, appLayerEvent, decodeEvent, streamEvent, dnsOpcode, tlsVersion, sslVersion, sslState, tlsCertExpired, tlsCertValid, tlsStore, tlsCertChainLen];

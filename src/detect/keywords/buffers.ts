@@ -10,6 +10,7 @@ import type { BufferName, TransformName } from '../rules/ast.js';
 import { fail } from '../rules/errors.js';
 import { clip, stripQuotes } from '../rules/lexer.js';
 import { decodeContent, parseContentValue } from './content.js';
+import { translatePcre } from '../rules/regex.js';
 import type { KeywordDecl } from './types.js';
 import { expectValue } from './types.js';
 
@@ -63,6 +64,12 @@ const STICKY: readonly [BufferName, readonly string[], string][] = [
   ['ssh.hassh.string', [], 'HASSH string'],
   ['ssh.hassh.server', [], 'HASSH server'],
   ['ssh.hassh.server.string', [], 'HASSH server string'],
+  ['ipv4.hdr', [], 'IPv4 header with options'],
+  ['ipv6.hdr', [], 'IPv6 header with extension headers'],
+  ['tcp.hdr', [], 'TCP header with options'],
+  ['udp.hdr', [], 'UDP header (8 bytes)'],
+  ['icmpv4.hdr', [], 'ICMPv4 header (8 bytes; with the timestamps or router addresses of those types)'],
+  ['icmpv6.hdr', [], 'ICMPv6 header (8 bytes)'],
 ];
 
 function sticky(buffer: BufferName, aliases: readonly string[], doc: string): KeywordDecl {
@@ -164,6 +171,30 @@ const TRANSFORMS: readonly [TransformName, string][] = [
   ['strip_pseudo_headers', 'removes HTTP/2 pseudo headers'],
 ];
 
+/**
+ * `pcrexform:"re"`: the buffer becomes the first capture group of `re`
+ * (Suricata 7, "Transformations"). The regex is checked here (it must
+ * compile and capture); the transform's name carries it.
+ */
+const pcrexform: KeywordDecl = {
+  name: 'pcrexform',
+  value: 'required',
+  doc: 'transform: `"regex"` — the buffer becomes the regex\'s first capture group',
+  parse(v, b) {
+    const t = expectValue(v, 'pcrexform').trim();
+    const re = t.startsWith('"') ? stripQuotes(t) : t;
+    if (re.length === 0) fail('pcrexform: empty regex');
+    let compiled: RegExp;
+    try {
+      compiled = new RegExp(translatePcre(re, { caseless: false, dotall: false, multiline: false, extended: false, dollarEndOnly: false, ungreedy: false }).source);
+    } catch (err) {
+      fail(`pcrexform: invalid regex "${clip(re)}": ${String((err as Error).message).slice(0, 120)}`);
+    }
+    if (new RegExp(`${compiled.source}|`).exec('')!.length < 2) fail('pcrexform: the regex needs a capture group');
+    b.addTransform(`pcrexform:${re}`);
+  },
+};
+
 function transform(name: TransformName, doc: string): KeywordDecl {
   return {
     name,
@@ -201,6 +232,7 @@ export const BUFFER_KEYWORDS: readonly KeywordDecl[] = [
   ...STICKY.map(([n, a, d]) => sticky(n, a, d)),
   ...MODIFIERS.map(([n, buf]) => modifier(n, buf)),
   ...TRANSFORMS.map(([n, d]) => transform(n, d)),
+  pcrexform,
   pktData,
   base64Data,
   base64Decode,

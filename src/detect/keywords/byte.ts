@@ -76,7 +76,8 @@ export const byteTest: KeywordDecl = {
     if (!['<', '>', '=', '<=', '>=', '&', '^'].includes(opText)) fail(`byte_test: unknown operator "${clip(parts[1]!)}"`);
     const op: ByteTestOp = {
       kind: 'byte_test',
-      nbytes: nbytesOf(parts[0]!, 'byte_test', c.string !== null),
+      // Suricata 7 also takes a byte_extract/byte_math variable as the count (checked when matching).
+      nbytes: /^\s*[A-Za-z_]/.test(parts[0]!) ? numOrVar(parts[0]!, 'byte_test nbytes') : nbytesOf(parts[0]!, 'byte_test', c.string !== null),
       operator: opText as ByteTestOp['operator'],
       negated,
       value: numOrVar(parts[2]!, 'byte_test value'),

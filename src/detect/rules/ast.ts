@@ -125,6 +125,13 @@ export type BufferName =
   | 'ssh.hassh.string'
   | 'ssh.hassh.server'
   | 'ssh.hassh.server.string'
+  // packet header buffers (the header bytes of one layer of the packet)
+  | 'ipv4.hdr'
+  | 'ipv6.hdr'
+  | 'tcp.hdr'
+  | 'udp.hdr'
+  | 'icmpv4.hdr'
+  | 'icmpv6.hdr'
   | 'base64_data';
 
 /** `content` with its modifiers. Patterns are bytes (|hex| decoded, escapes resolved). */
@@ -180,8 +187,11 @@ export type NumString = 'hex' | 'dec' | 'oct' | null;
 
 export interface ByteTestOp {
   kind: 'byte_test';
-  /** 1..8 (1..23 with `string`); 0 only with `string`: the rest of the buffer from `offset` (front end note). */
-  nbytes: number;
+  /**
+   * 1..8 (1..23 with `string`); 0 only with `string`: the rest of the buffer from `offset` (front end note).
+   * A byte_extract/byte_math variable name is checked against these limits when matching.
+   */
+  nbytes: NumOrVar;
   /** `<`, `>`, `=`, `<=`, `>=`, `&`, `^`; `negated` for a leading `!`. */
   operator: '<' | '>' | '=' | '<=' | '>=' | '&' | '^';
   negated: boolean;
@@ -287,7 +297,9 @@ export type TransformName =
   | 'to_sha256'
   | 'url_decode'
   | 'header_lowercase'
-  | 'strip_pseudo_headers';
+  | 'strip_pseudo_headers'
+  /** `pcrexform:"re"`: the buffer becomes the first capture of `re` (unchanged when it does not match). */
+  | `pcrexform:${string}`;
 
 export interface BufferProgram {
   buffer: BufferName;
@@ -331,6 +343,8 @@ export type PacketCheck =
   | { kind: 'tls_cert_expired' }
   | { kind: 'tls_cert_valid' }
   | { kind: 'tls_store' }
+  /** `tls.cert_chain_len:[op]n`: number of certificates in the server's chain. */
+  | { kind: 'tls_cert_chain_len'; cmp: IntCompare }
   | { kind: 'icmpv6_mtu'; cmp: IntCompare }
   /** `app-layer-event:[!]<proto>.<event>` (e.g. `http.request_field_too_long`): the flow/transaction has raised that app-layer event. (Added by the rule front end.) */
   | { kind: 'app_layer_event'; event: string; negated: boolean }

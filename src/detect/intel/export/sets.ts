@@ -46,13 +46,14 @@ export function blockSets(stores: readonly IntelStore[], f: ExportFilter = {}): 
   for (const store of stores) {
     const keep = setFilter(store, f);
     const { v4, v6, domains } = store.p;
-    for (let i = 0; i < v4.set.length; i++) {
-      if (!keep(v4.set[i])) continue;
-      s4.push(v4.start[i]);
-      e4.push(v4.end[i]);
+    const r4 = v4.ranges;
+    for (let i = 0; i < r4.length; i += 3) {
+      if (!keep(r4[i + 2])) continue;
+      s4.push(r4[i]);
+      e4.push(r4[i + 1]);
     }
     for (let i = 0; i < v6.set.length; i++) if (keep(v6.set[i])) r6.push([wordsToBig(v6.start, i), wordsToBig(v6.end, i)]);
-    for (let e = 0; e < domains.size; e++) {
+    for (const e of domains.handles()) {
       const set = domains.entrySet(e);
       if (set !== MARKER && keep(set)) names.add(domains.entryString(e));
     }
