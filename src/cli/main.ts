@@ -50,7 +50,7 @@ export function buildProgram(): Command {
     .option('--no-pcap', 'write no alert pcaps')
     .option('--no-behaviour', 'run no behaviour detectors (scans, floods, brute force, tunnels, beacons, p2p, mining, exfiltration, baselines)')
     .option('--workers <n>', 'pipeline worker threads (flows spread by address pair; each loads rules, intel and identity itself)', (v: string) => Number(v))
-    .option('--reload-poll <seconds>', 'reading standard input: check the rule files (a rules folder\'s current link and state.json) and the config every N seconds and reload the rules when they changed (default 0: off; SIGHUP or SIGUSR2 always reload)', (v: string) => Number(v))
+    .option('--reload-poll <seconds>', 'reading standard input: check the --rules and --intel inputs (a rules folder\'s current link and state.json) and the config every N seconds and reload them when they changed (default 0: off; SIGHUP or SIGUSR2 always reload)', (v: string) => Number(v))
     .addOption(new Option('--quiet', 'print no summary'))
     .action(async (captures: string[], opts: { eve?: string; config?: string; stats?: string; quiet?: boolean; k8s?: string[]; intel?: string[]; kubeconfig?: string | boolean; rules?: string[]; pcapDir?: string; pcap?: boolean; behaviour?: boolean; workers?: number; reloadPoll?: number }) => {
       await analyzeCommand(captures, opts);

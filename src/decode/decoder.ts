@@ -259,6 +259,9 @@ export class Decoder implements EventSink {
    * ts*\/linkType/ifIndex). Returns true when the packet has an IP layer to
    * hand on; false for non-IP frames (ARP), fragments held for reassembly,
    * and undecodable frames (counted, with events). Never throws on input.
+   * A rejected packet keeps what was decoded (addresses, proto, events) but
+   * payloadLen 0; the pipeline still inspects it without a flow when it has
+   * events or is a fragment (decode-event rules).
    *
    * When a fragment completes a datagram, pkt.data is replaced by the
    * reassembled datagram (IP header first, so frameOff/capLen no longer
@@ -316,6 +319,10 @@ export class Decoder implements EventSink {
       }
     }
     if (this.bad) c[C.INVALID]++;
+    // A packet decode rejects (held fragment, broken transport header) still
+    // reaches detection for decode-event rules, but like Suricata's it has no
+    // payload: content rules must not match raw fragment or header bytes.
+    if (!ok) pkt.payloadLen = 0;
     return ok;
   }
 

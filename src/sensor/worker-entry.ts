@@ -11,7 +11,7 @@ interface Data {
   sab: SharedArrayBuffer;
   spec: WorkerSpec;
   ctx: WorkerContext;
-  /** Control requests from the capture thread (rule reload). */
+  /** Control requests from the capture thread (rule and intel reload). */
   control?: MessagePort;
 }
 
@@ -40,7 +40,7 @@ try {
       if (msg.type !== 'reload') continue;
       let out: { ok: boolean; lines: string[] };
       try {
-        out = p.reload?.() ?? { ok: false, lines: ['nothing to reload (no --rules)'] };
+        out = p.reload?.() ?? { ok: false, lines: ['nothing to reload (no --rules or --intel)'] };
       } catch (err) {
         out = { ok: false, lines: [`reload failed: ${err instanceof Error ? err.message : String(err)}`] };
       }

@@ -160,9 +160,10 @@ describe('transactions agree with tshark on every capture under pcaps/', { skip 
     for (const f of ['http.request', 'http.host', 'dns.qry.name', 'tls.sni']) assert.ok((res.fields.get(f)?.equal ?? 0) > 500, `few ${f} agreements`);
   });
 
-  // Not yet true: the differences listed by the test above as unexplained are
-  // not classified yet (see docs/conformance.md, "Transactions (issue 4)").
-  test('every difference is explained by a rule', { todo: 'about 50 differences not yet classified: TLS Harrier does not log after CONNECT (http_connect) and on plain TCP (gnutella, nomachine, tls_cipher_lens, riot, tls_invalid_reads, ossfuzz_seed_fake_traces_1, pgsql2), HTTP in http_starting_with_reply, 1kxun, mpeg-dash, socks, soap, nmap_80_all, http-manipulated, DNS in fuzz-2006-06-26-2594 and dns_invert_query (docs/conformance.md, "Not finished")' }, () => {
+  // Every difference tshark and Harrier show is explained by a rule of
+  // tx-compare.ts that checks its evidence (docs/conformance.md,
+  // "Transactions (issue 4)"); a new one fails here with its description.
+  test('every difference is explained by a rule', () => {
     assert.equal(res.unexplained.length, 0, res.unexplained.slice(0, 40).join('\n'));
   });
 });

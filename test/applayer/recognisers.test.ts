@@ -245,7 +245,9 @@ const REAL: [string, string[], number][] = [
   ['ftp.pcap', ['FTP_CONTROL'], 0],
   ['ftp_failed.pcap', ['FTP_CONTROL'], 0],
   ['pgsql.pcap', ['PostgreSQL'], 0],
-  ['pgsql2.pcapng', ['PostgreSQL'], 0],
+  // its one connection opens with an SSLRequest answered 'S': Harrier, as Suricata, hands it to TLS
+  // (flow app_proto tls; Suricata adds app_proto_orig pgsql), nDPI names it by its first protocol
+  ['pgsql2.pcapng', ['PostgreSQL'], 1],
   ['mysql.pcapng', ['MySQL'], 0],
   ['mqtt.pcap', ['MQTT'], 0],
   ['kafka.pcapng', ['Kafka'], 0],

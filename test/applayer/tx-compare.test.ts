@@ -305,6 +305,11 @@ test('http: a response stream picked up mid-message is explained by libhtp readi
   assert.equal(summary(cmp([req, body, resp], [...eve, invalid]))['http.response.code'], `0/1 1:${WHY.midResponse}`);
   assert.equal(cmp([req, body, resp], eve).unexplained.length, 1, 'without the anomaly');
   assert.equal(cmp([req, resp], [...eve, invalid]).unexplained.length, 1, "the server's first payload is a response");
+  // the same evidence from the transaction itself: a response body without a status line
+  const bodyOnly = [http(0, { hostname: 'h', url: '/a', http_method: 'GET', length: 97896 }), http(1, { hostname: 'h', url: '/b', http_method: 'GET' })];
+  const req2 = parseTxRow(row({ ...TCP, 'tcp.len': '436', 'http.request': '1', 'http.host': 'h', 'http.request.uri': '/b' }), 3);
+  const resp2 = parseTxRow(row({ ...TCP_BACK, 'tcp.len': '300', 'http.response': '1', 'http.response.code': '200' }), 4);
+  assert.equal(summary(cmp([req, body, resp, req2, resp2], bodyOnly))['http.response.code'], `0/2 2:${WHY.midResponse}`);
 });
 
 test('http: requests tshark does not dissect (out-of-order segments, unknown method) and an empty tshark uri after several spaces', () => {
@@ -313,8 +318,13 @@ test('http: requests tshark does not dissect (out-of-order segments, unknown met
   const post = http(0, { hostname: 'h', url: '/x', http_method: 'POST', status: 302 });
   assert.deepEqual(whysOf(cmp([ooo, resp], [post])), [WHY.requestDisordered]);
   assert.deepEqual(whysOf(cmp([resp], [post])), ['unexplained'], 'no disordered client frame');
+  // client payload tshark left pending (never dissected, never reassembled): the request pdu was not finished
+  const pending = parseTxRow(row({ ...TCP, 'frame.protocols': 'eth:ethertype:ip:tcp', 'tcp.len': '1460' }), 0);
+  assert.deepEqual(whysOf(cmp([pending], [http(0, { hostname: 'h', url: '/servlets/mms', http_method: 'POST' })])), [WHY.requestUnfinished]);
+  assert.deepEqual(whysOf(cmp([{ ...pending, reassembled: true }], [http(0, { hostname: 'h', url: '/servlets/mms', http_method: 'POST' })])), ['unexplained'], 'tshark finished that reassembly');
   assert.deepEqual(whysOf(cmp([ooo, resp], [http(0, { hostname: 'h', url: '/x', http_method: 'POST', status: 200 })])), ['unexplained'], 'statuses differ');
-  assert.deepEqual(whysOf(cmp([], [http(0, { hostname: 'h', url: '/', http_method: 'XFOC', status: 405 })])), [WHY.unknownMethod]);
+  const r405 = parseTxRow(row({ ...TCP_BACK, 'tcp.len': '295', 'http.response': '1', 'http.response.code': '405' }), 1);
+  assert.deepEqual(whysOf(cmp([r405], [http(0, { hostname: 'h', url: '/', http_method: 'XFOC', status: 405 })])), [WHY.unknownMethod]);
   assert.deepEqual(whysOf(cmp([], [http(0, { hostname: 'h', url: '/', http_method: 'PUT' })])), ['unexplained'], 'a method tshark knows');
   const spaced = parseTxRow(row({ ...TCP, 'http.request': '1', 'http.host': 'h', 'http.request.uri': '', 'http.request.version': '/long_uri HTTP/1.1' }), 0);
   const r = cmp([spaced], [http(0, { hostname: 'h', url: '/long_uri', http_method: 'GET', protocol: 'HTTP/1.1' })]);

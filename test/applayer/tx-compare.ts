@@ -253,10 +253,12 @@ export const WHY = {
   midHandshake: 'tls: capture begins inside the handshake (no hello, no syn)',
   /** tshark hashes the JA3 string it could build from a ClientHello cut short (fewer than five fields, e.g. `769,,`); Suricata and Harrier either read the hello without extensions (`…,,,`) or reject it. Checked: tshark's ja3_full has fewer than five fields and its MD5 is tshark's JA3; Harrier's JA3 string extends tshark's, or Harrier has none and raised tls.invalid_handshake_message on the flow. */
   ja3Partial: 'tls: tshark hashes a partial ja3 string of a truncated hello',
-  /** The server's stream was picked up inside a response (capture began mid-body): libhtp (Suricata, Harrier) reads the invalid "response line" and everything after it as that response, tshark resynchronises on a later status line. Checked: Harrier raised http.response_invalid_protocol on the 5-tuple, and tshark's first server payload frame of the 5-tuple is no HTTP response. */
+  /** The server's stream was picked up inside a response (capture began mid-body): libhtp (Suricata, Harrier) reads the invalid "response line" and everything after it as that response's body, tshark resynchronises on a later status line. Checked: Harrier logged a transaction of the 5-tuple with a response body but no status (or raised http.response_invalid_protocol there), the transaction compared has no status, and tshark's first server payload frame of the 5-tuple is no HTTP response. */
   midResponse: 'http: response stream picked up mid-message, libhtp reads the rest as its body',
   /** tshark did not reassemble the request: the client's segments arrived out of order at capture start and tshark's analysis gave up on them; Harrier's reassembly orders them. Checked: tshark shows no request on the 5-tuple, flagged a payload frame of the client out of order or after a gap, and its response at that position has the status Harrier's transaction has. */
   requestDisordered: 'http: request segments out of order, tshark does not reassemble them',
+  /** tshark waited for more of a request PDU than the capture holds (a head cut by a truncated frame or by the end of the capture): it dissects no request; libhtp (Suricata, Harrier) logs the transaction with what arrived when the flow ends. Checked: tshark shows no request on the 5-tuple, and a frame from the client of Harrier's transaction carries payload that tshark neither dissected as HTTP nor used in a finished reassembly. */
+  requestUnfinished: 'http: request pdu unfinished (truncated frame or capture end), tshark dissects none',
   /** A request method tshark's HTTP dissector does not know (nmap's random `XFOC`): libhtp (Suricata, Harrier) accepts any token as the method. Checked: the method is not one of the registered methods tshark recognises, and tshark has no request on the 5-tuple. */
   unknownMethod: 'http: request method unknown to tshark (libhtp accepts any token)',
   /** Several spaces between method and URI: tshark takes the URI to end at the second space (empty) and the rest as the version; libhtp skips the extra whitespace. Checked: tshark's uri is empty and its version is EVE's url, a space and EVE's protocol. */
@@ -482,7 +484,9 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
               ? WHY.unknownMethod
               : disorderFrom.get(k)?.has(client) === true && status !== '' && resps[txs.indexOf(t as EveRecord)]?.code === status
                 ? WHY.requestDisordered
-                : null;
+                : pendingFrom.get(k)?.has(client) === true
+                  ? WHY.requestUnfinished
+                  : null;
         const why = q === undefined ? (portWhy ?? (unsolicited ? WHY.afterUnsolicited : notSeenWhy)) : missWhy(q.frame);
         record(res, 'http.request', false, why, () => `${at(k)} request #${i}: tshark ${q === undefined ? 'none' : q.uri}, harrier ${t === undefined ? 'none' : str(h.url)}`);
         continue;
@@ -501,6 +505,13 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
       record(res, 'http.request.uri', q.uri === str(h.url), uriWhy, () => `${at(k)} #${i}: tshark ${JSON.stringify(q.uri)}, harrier ${JSON.stringify(h.url)}`);
       record(res, 'http.user_agent', q.ua === str(h.http_user_agent), null, () => `${at(k)} #${i}: tshark ${JSON.stringify(q.ua)}, harrier ${JSON.stringify(h.http_user_agent)}`);
     }
+    // Harrier read server bytes with no status line as a response body (or flagged the status line invalid)
+    const readAsBody =
+      anomaliesOn.get(k)?.has('http.response_invalid_protocol') === true ||
+      txs.some((t) => {
+        const h = (t.http ?? {}) as Record<string, unknown>;
+        return str(h.status) === '' && Number(h.length ?? 0) > 0;
+      });
     for (let i = 0; i < Math.max(resps.length, txs.length); i++) {
       const code = resps[i]?.code;
       const t = txs[i];
@@ -512,7 +523,7 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
         code === undefined ? (lostFrom.get(k)?.has(server) === true ? WHY.responseGap : pendingFrom.get(k)?.has(server) === true ? WHY.responseUnfinished : null) : null;
       // the server's stream began inside a response: libhtp took it all as one body
       const serverFirst = firstPayloadFrom.get(`${k}|${server}`);
-      const midWhy = status === '' && anomaliesOn.get(k)?.has('http.response_invalid_protocol') === true && serverFirst !== undefined && serverFirst.httpResps.length === 0 ? WHY.midResponse : null;
+      const midWhy = status === '' && readAsBody && serverFirst !== undefined && serverFirst.httpResps.length === 0 ? WHY.midResponse : null;
       record(res, 'http.response.code', code === status, code === undefined ? (portWhy ?? gapWhy) : t === undefined ? (missWhy(resps[i].frame) ?? lone) : midWhy, () => `${at(k)} #${i}: tshark ${code ?? 'none'}, harrier ${status || 'none'}`);
     }
   }
@@ -599,15 +610,13 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
     string,
     { sni: string; ja3: string; ja3Full: string; certs: Set<string>; hello: boolean; serverHello: boolean; first: number; quic: boolean; client: string; clientCerts: boolean; otherCerts: boolean }
   >();
+  const serverHelloOn = new Set<string>();
+  for (const f of frames) if (f.key !== '' && f.serverHello) serverHelloOn.add(f.key);
   for (const f of frames) {
     if (f.key === '') continue;
-    if (f.serverHello) {
-      const s = tsTls.get(f.key);
-      if (s !== undefined) s.serverHello = true;
-    }
     if (!f.clientHello && f.certStrings.length === 0) continue;
     let s = tsTls.get(f.key);
-    if (s === undefined) tsTls.set(f.key, (s = { sni: '', ja3: '', ja3Full: '', certs: new Set(), hello: false, serverHello: f.serverHello, first: f.index, quic: false, client: '', clientCerts: false, otherCerts: false }));
+    if (s === undefined) tsTls.set(f.key, (s = { sni: '', ja3: '', ja3Full: '', certs: new Set(), hello: false, serverHello: serverHelloOn.has(f.key), first: f.index, quic: false, client: '', clientCerts: false, otherCerts: false }));
     if (f.protocols.includes('quic')) s.quic = true;
     if (f.clientHello && !s.hello) {
       s.hello = true;

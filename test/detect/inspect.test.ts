@@ -314,8 +314,11 @@ test('base64_decode + base64_data (Suricata relax mode)', () => {
   assert.equal(Buffer.from(dst.subarray(0, n1)).toString(), 'hello world');
   const n2 = decodeBase64Relaxed(Buffer.from('aGVsbG8!d29y'), 0, 12, dst);
   assert.equal(Buffer.from(dst.subarray(0, n2)).toString(), 'hello');
+  // A partial block at the end of the input decodes too (suricata-verify base64-issue-5223, sid 4); one lone character does not.
   const n3 = decodeBase64Relaxed(Buffer.from('aGVsbG'), 0, 6, dst);
-  assert.equal(Buffer.from(dst.subarray(0, n3)).toString(), 'hel');
+  assert.equal(Buffer.from(dst.subarray(0, n3)).toString(), 'hell');
+  const n4 = decodeBase64Relaxed(Buffer.from('aGVsb'), 0, 5, dst);
+  assert.equal(Buffer.from(dst.subarray(0, n4)).toString(), 'hel');
 });
 
 test('dataset: string (base64 lines), md5, set/isset/isnotset/unset', () => {

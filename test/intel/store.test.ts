@@ -385,3 +385,54 @@ test('IPv4 at a /24 index (≥ 8M ranges is too big for a unit test; the index w
     assert.deepEqual(feedsOf(s, s.lookupIPv4(a)), [...feeds].sort(), `address ${a}`);
   }
 });
+
+test('batch lookups (IPv4, domain strings and bytes) give exactly the single lookups’ answers', () => {
+  let seed = 99;
+  const rnd = (): number => {
+    seed ^= seed << 13;
+    seed >>>= 0;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>>= 0);
+  };
+  const b = new IntelStoreBuilder();
+  const m = b.metaId('f', 'c2', null, -1, 0);
+  const m2 = b.metaId('g', 'mining', null, -1, 0);
+  for (let i = 0; i < 5000; i++) b.addIPv4Net(rnd(), i % 10 === 0 ? 8 + (rnd() % 24) : 32, i & 1 ? m : m2);
+  const listed: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const d = `${i % 7 === 0 ? 'sub.' : ''}n${(rnd() % 5000).toString(36)}.${['com', 'net', 'lab.test'][i % 3]}`;
+    listed.push(d);
+    const bytes = Buffer.from(d);
+    b.addDomainBytes(bytes, 0, bytes.length, i & 1 ? m : m2);
+  }
+  const s = b.build();
+  // 1,000 queries (not a multiple of the batch size), listed and random.
+  const ips = new Uint32Array(1000);
+  for (let i = 0; i < ips.length; i++) ips[i] = i % 3 === 0 ? (s.p.v4.ranges[3 * (rnd() % (s.p.v4.ranges.length / 3))] + (rnd() % 3)) >>> 0 : rnd();
+  const out = new Int32Array(ips.length);
+  s.lookupIPv4Batch(ips, out);
+  let hits = 0;
+  for (let i = 0; i < ips.length; i++) {
+    assert.equal(out[i], s.lookupIPv4(ips[i]), `ip ${ips[i]}`);
+    if (out[i] >= 0) hits++;
+  }
+  assert.ok(hits > 200, `hits ${hits}`);
+  const names: string[] = [];
+  for (let i = 0; i < 999; i++) names.push(i % 2 ? `www.${listed[rnd() % listed.length]}${i % 5 === 0 ? '.' : ''}` : `x.n${rnd().toString(36)}.com`);
+  names.push('com', '', '.', 'a.b');
+  const bytes = Buffer.from(names.join(''));
+  const offs = new Uint32Array(names.length + 1);
+  for (let i = 0; i < names.length; i++) offs[i + 1] = offs[i] + Buffer.byteLength(names[i]);
+  const os = new Int32Array(names.length);
+  const ob = new Int32Array(names.length);
+  s.lookupDomainBatch(names, os);
+  s.lookupDomainBytesBatch(bytes, offs, ob);
+  let dh = 0;
+  for (let i = 0; i < names.length; i++) {
+    assert.equal(os[i], s.lookupDomain(names[i]), names[i]);
+    assert.equal(ob[i], os[i], names[i]);
+    if (os[i] >= 0) dh++;
+  }
+  assert.ok(dh >= 490, `domain hits ${dh}`);
+});

@@ -38,6 +38,9 @@ export const HTTP_EVENTS = {
   unableToMatchResponse: 'http.unable_to_match_response_to_request',
   gzipDecompressionFailed: 'http.gzip_decompression_failed',
   tooManyEncodingLayers: 'http.too_many_encoding_layers',
+  requestAuthUnrecognized: 'http.request_auth_unrecognized',
+  requestChunkExtension: 'http.request_chunk_extension',
+  requestBodyUnexpected: 'http.request_body_unexpected',
   /** Harrier: a kept body (request or decoded response) hit its configured limit. */
   bodyLimitReached: 'http.body_limit_reached',
   /** Harrier: both Content-Length and Transfer-Encoding on one message (smuggling vector). */

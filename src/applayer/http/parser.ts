@@ -86,6 +86,8 @@ class DirState {
   junk = false;
   /** …and that line's last byte so far is a CR (a following LF still belongs to it). */
   junkCr = false;
+  /** Request side: the request line has no protocol but header lines follow it. */
+  missingProto = false;
 
   resetHead(): void {
     this.headLen = 0;
@@ -98,6 +100,7 @@ class DirState {
     this.hdrStart = -1;
     this.junk = false;
     this.junkCr = false;
+    this.missingProto = false;
   }
 }
 
@@ -120,6 +123,8 @@ export class HttpState {
   holdTx: HttpTx | null = null;
   held: Buffer[] = [];
   heldLen = 0;
+  /** The last request read (a following line that is no request line is its body). */
+  private lastRequest: HttpTx | null = null;
   abandoned = false;
   ended = false;
   /** Stream position bias of the current call: stream offset of buf[i] is bias + i. */
@@ -302,6 +307,14 @@ export class HttpState {
     this.ended = true;
     if (this.abandoned) return;
     if (this.dirs[0].st === St.HOLD) this.release();
+    // a request whose headers the connection cut off: libhtp finalizes it at
+    // the close with its request line and the complete header lines
+    // (suricata-verify http-request-line inspects that request line)
+    const d0 = this.dirs[0];
+    if (d0.st === St.HEAD && d0.firstLineDone && !this.abandoned) {
+      d0.headLen = d0.lineStart;
+      this.requestHead(d0, -1);
+    }
     for (const dir of [0, 1] as const) {
       const d = this.dirs[dir];
       if (d.tx !== null && (d.st === St.BODY_EOF || d.st === St.BODY_CL || d.st === St.CHUNK_DATA ||
@@ -338,11 +351,29 @@ export class HttpState {
       const lineStart = d.lineStart;
       d.lineStart = d.headLen;
       if (d.st === St.HEAD && !d.firstLineDone) {
-        d.firstLineDone = true;
-        // HTTP/0.9: a request line without protocol has no headers
-        if (dir === 0 && requestLineIs09(d.head, lineStart, le)) {
-          this.requestHead(d, p);
+        // after a request, a line that does not start with a method libhtp
+        // knows is more body of that request, not a new one (libhtp's
+        // htp_connp_REQ_FINALIZE: "Unexpected request body"; a POST without
+        // Content-Length followed by its body, suricata-verify
+        // http-request-invalid)
+        const last = this.lastRequest;
+        if (dir === 0 && last !== null && !startsWithKnownMethod(d.head, lineStart, d.headLen)) {
+          this.ctx.event(E.requestBodyUnexpected);
+          if (last.requestBody.append(d.head, lineStart, d.headLen - lineStart)) this.ctx.event(E.bodyLimitReached);
+          last.requestWireLength += d.headLen - lineStart;
+          d.resetHead();
+          d.st = St.IDLE;
           return p;
+        }
+        d.firstLineDone = true;
+        // HTTP/0.9: a request line without protocol has no headers — unless
+        // more follows in this chunk: then the protocol is only missing
+        if (dir === 0 && requestLineIs09(d.head, lineStart, le)) {
+          if (!protocolOnlyMissing(buf, p, end)) {
+            this.requestHead(d, p);
+            return p;
+          }
+          d.missingProto = true;
         }
         continue;
       }
@@ -593,15 +624,20 @@ export class HttpState {
 
   private requestHead(d: DirState, p: number): void {
     const head = this.copyHead(d); // private copy for the transaction
+    const missingProto = d.missingProto;
     d.resetHead();
     const tx = this.newTx();
+    this.lastRequest = tx;
     const cfg = this.cfg;
     let lineEnd = head.indexOf(LF);
     if (lineEnd < 0) lineEnd = head.length;
     const hdrStart = lineEnd < head.length ? lineEnd + 1 : head.length;
     if (lineEnd > 0 && head[lineEnd - 1] === CR) lineEnd--;
     this.parseRequestLine(tx, head, lineEnd, hdrStart);
-    if (tx.http09) {
+    if (tx.http09 && missingProto) {
+      this.ctx.event(E.requestLineMissingProtocol);
+      tx.http09 = false;
+    } else if (tx.http09) {
       this.ctx.event(E.requestLineMissingProtocol);
       tx.requestComplete = true;
       d.st = St.IDLE;
@@ -610,6 +646,9 @@ export class HttpState {
     }
     const issues = parseHeaderBlock(head, hdrStart, head.length, tx.requestHeaders, cfg.maxHeaders);
     this.headerEvents(0, issues);
+    // libhtp knows the Basic, Digest and Bearer schemes (htp_parse_authorization)
+    const auth = tx.requestHeader('authorization');
+    if (auth !== null && !/^(?:basic|digest|bearer)/i.test(auth.toString('latin1', 0, 6))) this.ctx.event(E.requestAuthUnrecognized);
     // Host checks (RFC 9112 §3.2)
     const hostHdr = tx.requestHeader('host');
     if (hostHdr === null) {
@@ -880,6 +919,8 @@ export class HttpState {
       size = size * 16 + v;
     }
     const ok = digits > 0 && digits <= 8 && size <= 0x7fffffff;
+    // "size; name=value": libhtp reports request chunk extensions (and ignores them)
+    if (ok && dir === 0 && h.indexOf(0x3b, i) >= 0 && h.indexOf(0x3b, i) < e) this.ctx.event(E.requestChunkExtension);
     if (!ok) {
       // libhtp then reads the rest of the response, this line included, as
       // a body that runs to the end of the connection
@@ -1114,6 +1155,43 @@ function hexDigit(c: number): number {
 function startsWithHttp(b: Buffer, s: number, e: number): boolean {
   return e - s >= 5 && (b[s]! | 0x20) === 0x68 && (b[s + 1]! | 0x20) === 0x74 && (b[s + 2]! | 0x20) === 0x74 &&
     (b[s + 3]! | 0x20) === 0x70 && b[s + 4] === 0x2f;
+}
+
+/**
+ * libhtp's probe after a request line without protocol (htp_connp_REQ_PROTOCOL,
+ * as in Suricata 7.0.3+): when anything but whitespace follows in the same
+ * chunk, or more than a few bytes do, the protocol is only missing and header
+ * lines follow; a junk "request" then does not turn its response into an
+ * HTTP/0.9 body (suricata-verify http-not09-file, http-missing-protocol).
+ */
+function protocolOnlyMissing(b: Buffer, p: number, end: number): boolean {
+  if (end - p > HTTP09_MAX_JUNK) return true;
+  for (let i = p; i < end; i++) {
+    const c = b[i]!;
+    if (!(c === 0x20 || (c >= 0x09 && c <= 0x0d))) return true;
+  }
+  return false;
+}
+
+/** Whitespace bytes after an HTTP/0.9 request line still read as 0.9 (libhtp's HTTP09_MAX_JUNK_LEN, 16). */
+const HTTP09_MAX_JUNK = 16;
+
+/** Methods libhtp knows (htp_convert_method_to_number); other first words after a request are body. */
+const KNOWN_METHODS = [
+  'GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'PROPFIND', 'PROPPATCH', 'MKCOL',
+  'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'VERSION-CONTROL', 'CHECKOUT', 'UNCHECKOUT', 'CHECKIN', 'UPDATE', 'LABEL',
+  'REPORT', 'MKWORKSPACE', 'MKACTIVITY', 'BASELINE-CONTROL', 'MERGE', 'INVALID',
+].map((m) => Buffer.from(m, 'latin1'));
+
+/** The line b[s..e) starts (after whitespace) with a known method followed by whitespace or the line end. */
+function startsWithKnownMethod(b: Buffer, s: number, e: number): boolean {
+  let i = s;
+  while (i < e && (b[i] === 0x20 || (b[i]! >= 0x09 && b[i]! <= 0x0d))) i++;
+  let j = i;
+  while (j < e && !(b[j] === 0x20 || (b[j]! >= 0x09 && b[j]! <= 0x0d))) j++;
+  if (j === i) return true; // a blank line is skipped, not body
+  for (const m of KNOWN_METHODS) if (m.length === j - i && b.compare(m, 0, m.length, i, j) === 0) return true;
+  return false;
 }
 
 /** A request line without a protocol token (method SP uri, nothing after). */

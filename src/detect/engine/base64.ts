@@ -6,7 +6,9 @@
  *  - the first character outside the alphabet (other than `=`) stops
  *    decoding; what was decoded so far is kept, and a partial block of 2–3
  *    characters before the stop still yields its 1–2 bytes;
- *  - a partial block at the end of clean input yields nothing.
+ *  - a partial block of 2–3 characters at the end of the input yields its
+ *    1–2 bytes too (suricata-verify base64-issue-5223: `base64_decode:bytes
+ *    2` over "np…" gives 0x9e); a single leftover character yields nothing.
  * Not Node's Buffer.from(…, 'base64'), which skips invalid characters
  * anywhere and decodes trailing partial blocks, so results differ from
  * Suricata's on exactly the hostile inputs rules look for.
@@ -54,8 +56,8 @@ export function decodeBase64Relaxed(src: Uint8Array, from: number, len: number, 
       pad = 0;
     }
   }
-  if (stopped && n > 0 && n < 4) {
-    // Relax mode decodes what precedes the bad character: 2 sextets → 1 byte, 3 → 2.
+  if (n > 0 && n < 4 && (stopped || (pad === 0 && n > 1))) {
+    // What precedes a bad character or the end of the input: 2 sextets → 1 byte, 3 → 2.
     const p = n > 1 ? 4 - n : 2;
     const emit = 3 - p;
     acc <<= 6 * (4 - n);

@@ -107,6 +107,9 @@ export function compileCheck(c: PacketCheck): CompiledCheck {
       const name = c.proto;
       return flowOnly((f) => {
         const ap = f?.appProto ?? null;
+        // As Suricata: until the protocol is known no protocol test matches, negated ones included
+        // (`app-layer-protocol:!http` must not fire on the handshake of an HTTP flow).
+        if (ap === null && name !== 'unknown') return false;
         let r: boolean;
         if (name === 'unknown') r = ap === null;
         else if (name === 'failed') r = ap === 'failed';

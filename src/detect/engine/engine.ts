@@ -187,6 +187,7 @@ export class SignatureEngine implements Detector {
     this.nowNsec = pkt.tsNsec;
     this.cPackets++;
     const fs = flow !== null ? peekFlowState(flow) : null;
+    if (fs !== null && fs.encryptFrom !== 0 && fs.encryptFrom !== pkt.num) encryptNow(fs);
     if (fs !== null && fs.pass) {
       this.serial++;
       return;
@@ -229,7 +230,10 @@ export class SignatureEngine implements Detector {
       if (pkt.ipVersion === 4) {
         this.candAdd(ipIdx.lookup(pkt.src4));
         this.candAdd(ipIdx.lookup(pkt.dst4));
-      } else this.candAdd(ipIdx.v6Rules);
+      } else {
+        this.candAdd(ipIdx.lookup6(pkt.src6));
+        this.candAdd(ipIdx.lookup6(pkt.dst6));
+      }
     }
     const n = this.candEnd();
     for (let k = 0; k < n; k++) {
@@ -349,6 +353,7 @@ export class SignatureEngine implements Detector {
   stream(flow: Flow, dir: Direction, buf: Buffer, off: number, len: number): void {
     if (!this.streamOn || len <= 0) return;
     const fs = flowState(flow);
+    if (fs.encryptFrom !== 0 && fs.encryptFrom !== this.alerts.packetNumber) encryptNow(fs);
     if (fs.pass || fs.encrypted) return;
     this.now = flow.lastSec;
     this.nowNsec = flow.lastNsec;
@@ -446,7 +451,12 @@ export class SignatureEngine implements Detector {
 
   tx(flow: Flow, tx: AppTx): void {
     // The handshake is over: what follows is ciphertext (Suricata 7's default encryption-handling).
-    if (tx.proto === 'tls' || tx.proto === 'ssh') flowState(flow).encrypted = true;
+    if (tx.proto === 'tls' || tx.proto === 'ssh') {
+      const efs = flowState(flow);
+      const n = this.alerts.packetNumber;
+      if (n > 0 && !efs.encrypted) efs.encryptFrom = n;
+      else efs.encrypted = true;
+    }
     const fam = tx.proto === 'http2' ? 'http' : tx.proto;
     const pair = this.groups.tx.get(fam);
     if (pair === undefined) return;
@@ -750,4 +760,10 @@ function eachDirection(r: CompiledRule): boolean {
   if (r.txDir !== 2 || r.tx.length === 0) return false;
   for (const t of r.tx) if (t.decl.side !== 'both') return false;
   return true;
+}
+
+/** The packet that ended the handshake has been inspected: from now on the flow's payload is ciphertext. */
+function encryptNow(fs: SigFlowState): void {
+  fs.encrypted = true;
+  fs.encryptFrom = 0;
 }

@@ -38,6 +38,12 @@ export class SigFlowState {
    * not content-inspected (Suricata 7's default `encryption-handling`).
    */
   encrypted = false;
+  /**
+   * The handshake ended while the packet with this input number was parsed:
+   * that packet (SSH's NEWKEYS, TLS's Finished) is still inspected, the next
+   * ones are not. 0: none pending.
+   */
+  encryptFrom = 0;
   /** Stream bytes inspected per direction (for stream_size fallback and stats). */
   streamBytes: [number, number] = [0, 0];
   /** App-layer events the flow raised, for `app-layer-event` (app-events.ts); null until the first. */

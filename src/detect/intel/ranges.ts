@@ -137,6 +137,58 @@ export function lookupV4(r: V4Ranges, ip: number): number {
   return ip <= a[3 * lo + 1] ? a[3 * lo + 2] : -1;
 }
 
+/** Lookups per stage in lookupV4Batch (scratch holds 2 words per lookup). */
+export const V4_BATCH = 32;
+
+/**
+ * out[i] = lookupV4(r, ips[i]) for i < n, in stages over chunks of
+ * V4_BATCH: all index reads of a chunk, then one read of each lookup's last
+ * candidate range, then the searches (now on cached lines). Within a stage
+ * the reads are independent, so the CPU overlaps their cache misses; one
+ * lookup at a time is two dependent misses, and a mispredicted search branch
+ * stops the CPU from starting the next lookup's misses early. Measured at
+ * 30.5M ranges on the loaded 2-core VM, where one dependent random read
+ * over 384 MB costs ~460 ns of CPU time: single lookups 2.6–3.4 M per
+ * CPU-second, batched 5.4–6.4 M. `scratch` is an Int32Array(2 · V4_BATCH)
+ * the caller keeps (no allocation per call).
+ */
+export function lookupV4Batch(r: V4Ranges, ips: ArrayLike<number>, n: number, out: Int32Array, scratch: Int32Array): number {
+  const a = r.ranges;
+  const block = r.block!;
+  const shift = r.blockShift!;
+  let touch = 0;
+  for (let base = 0; base < n; base += V4_BATCH) {
+    const m = Math.min(V4_BATCH, n - base);
+    for (let j = 0; j < m; j++) {
+      const top = ips[base + j] >>> shift;
+      scratch[2 * j] = block[top] - 1;
+      scratch[2 * j + 1] = block[top + 1] - 1;
+    }
+    for (let j = 0; j < m; j++) {
+      const hi = scratch[2 * j + 1];
+      if (hi >= 0) touch ^= a[3 * hi];
+    }
+    for (let j = 0; j < m; j++) {
+      const ip = ips[base + j] >>> 0;
+      let lo = scratch[2 * j];
+      let hi = scratch[2 * j + 1];
+      if (hi < 0 || (lo < 0 && a[0] > ip)) {
+        out[base + j] = -1;
+        continue;
+      }
+      if (lo < 0) lo = 0;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (a[3 * mid] <= ip) lo = mid;
+        else hi = mid - 1;
+      }
+      out[base + j] = ip <= a[3 * lo + 1] ? a[3 * lo + 2] : -1;
+    }
+  }
+  // Returned so that the touching reads are not dead code.
+  return touch;
+}
+
 export interface V6Ranges {
   /** 4 words per range. */
   start: Uint32Array;

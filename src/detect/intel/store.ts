@@ -15,7 +15,7 @@
  */
 import { closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { HarrierError } from '../../errors.js';
-import { indexV4, lookupV4, lookupV6, lookupV6Words, v4Count, type V4Ranges, type V6Ranges } from './ranges.js';
+import { indexV4, lookupV4, lookupV4Batch, lookupV6, lookupV6Words, V4_BATCH, v4Count, type V4Ranges, type V6Ranges } from './ranges.js';
 import { StringTable, type StringTableArrays } from './string-table.js';
 import { HASH_KINDS, type HashKind } from './types.js';
 
@@ -66,6 +66,10 @@ export interface IntelMatch {
 const NO_TAG = 0xffffffff;
 
 export class IntelStore {
+  private readonly v4Scratch = new Int32Array(2 * V4_BATCH);
+  /** Sink of the batch lookups' early reads. */
+  private touched = 0;
+
   constructor(readonly p: IntelStoreParts) {
     if (p.v4.block === undefined) indexV4(p.v4);
   }
@@ -75,6 +79,15 @@ export class IntelStore {
   /** IPv4 as unsigned 32-bit (host order value of the dotted quad). */
   lookupIPv4(ip: number): number {
     return lookupV4(this.p.v4, ip >>> 0);
+  }
+
+  /**
+   * out[i] = lookupIPv4(ips[i]) for i < n: several lookups overlap their
+   * cache misses (ranges.ts lookupV4Batch) — for callers holding many
+   * addresses at once (a DNS answer's records, a batch of new flows).
+   */
+  lookupIPv4Batch(ips: ArrayLike<number>, out: Int32Array, n = Math.min(ips.length, out.length)): void {
+    this.touched ^= lookupV4Batch(this.p.v4, ips, n, out, this.v4Scratch);
   }
 
   /** IPv6 address bytes b[off..off+16) (network order, e.g. straight from the packet). */
@@ -115,6 +128,16 @@ export class IntelStore {
 
   lookupDomainBytes(b: Uint8Array, start: number, end: number): number {
     return this.p.domains.suffixBytes(b, start, end);
+  }
+
+  /** out[i] = lookupDomainBytes(b, offs[i], offs[i + 1]) for i < n, overlapping cache misses (string-table.ts). */
+  lookupDomainBytesBatch(b: Uint8Array, offs: ArrayLike<number>, out: Int32Array, n = Math.min(offs.length - 1, out.length)): void {
+    this.p.domains.suffixBytesBatch(b, offs, n, out);
+  }
+
+  /** out[i] = lookupDomain(names[i]) for i < n, overlapping cache misses. */
+  lookupDomainBatch(names: readonly string[], out: Int32Array, n = Math.min(names.length, out.length)): void {
+    this.p.domains.suffixBatch(names, n, out);
   }
 
   /** Exact match of a URL key as produced by normalizeUrl() (`host[:port]/path?query`). */

@@ -79,6 +79,41 @@ function writeSet(blob: Uint8Array, r: number, set: number): void {
   blob[r + 5] = set >>> 24;
 }
 
+/** Names per stage in the batch lookups. */
+const SUFFIX_BATCH = 32;
+
+/** Hash of the last two labels of b[start..end) (ignoring one trailing dot): the suffix walk's first probe. */
+function firstSuffixHashBytes(b: Uint8Array, start: number, end: number): number {
+  if (end > start && b[end - 1] === 46) end--;
+  let h = FNV_OFFSET;
+  let dotSeen = false;
+  for (let i = end - 1; i >= start; i--) {
+    const c = b[i];
+    if (c === 46) {
+      if (dotSeen) break;
+      dotSeen = true;
+    }
+    h = Math.imul(h ^ lower(c), FNV_PRIME);
+  }
+  return h >>> 0;
+}
+
+function firstSuffixHashStr(s: string): number {
+  let end = s.length;
+  if (end > 0 && s.charCodeAt(end - 1) === 46) end--;
+  let h = FNV_OFFSET;
+  let dotSeen = false;
+  for (let i = end - 1; i >= 0; i--) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (dotSeen) break;
+      dotSeen = true;
+    }
+    h = Math.imul(h ^ lower(c), FNV_PRIME);
+  }
+  return h >>> 0;
+}
+
 function slotCapacity(n: number): number {
   let cap = 16;
   while (cap * 2 < n * 3) cap *= 2;
@@ -87,6 +122,9 @@ function slotCapacity(n: number): number {
 
 export class StringTable {
   readonly mask: number;
+  private readonly scratch = new Uint32Array(SUFFIX_BATCH);
+  /** Sink of the batch lookups' early reads (keeps them from being optimised away). */
+  private touched = 0;
   constructor(
     readonly a: StringTableArrays,
     /** Fold ASCII case in lookups (domains, hex hashes) or not (URLs: paths are case-sensitive). */
@@ -246,6 +284,41 @@ export class StringTable {
       }
     }
     return best;
+  }
+
+  /**
+   * out[i] = suffixBytes(b, offs[i], offs[i + 1]) for i < n, staged like
+   * lookupV4Batch (ranges.ts): for a chunk of SUFFIX_BATCH names, first the
+   * slot of each name's two-label suffix (the walk's first probe), then the
+   * record it points at, then the walks themselves on cached lines. The
+   * hash of the first suffix is computed twice; the misses it saves cost far
+   * more. Allocation-free.
+   */
+  suffixBytesBatch(b: Uint8Array, offs: ArrayLike<number>, n: number, out: Int32Array): void {
+    const { slots, blob } = this.a;
+    const sc = this.scratch;
+    let touch = 0;
+    for (let base = 0; base < n; base += SUFFIX_BATCH) {
+      const m = Math.min(SUFFIX_BATCH, n - base);
+      for (let j = 0; j < m; j++) sc[j] = slots[2 * slotOf(firstSuffixHashBytes(b, offs[base + j], offs[base + j + 1]), this.mask) + 1];
+      for (let j = 0; j < m; j++) if (sc[j] !== 0) touch ^= blob[sc[j] - 1];
+      for (let j = 0; j < m; j++) out[base + j] = this.suffixBytes(b, offs[base + j], offs[base + j + 1]);
+    }
+    this.touched ^= touch;
+  }
+
+  /** suffix() of names[i] into out[i] for i < n, staged like suffixBytesBatch. */
+  suffixBatch(names: readonly string[], n: number, out: Int32Array): void {
+    const { slots, blob } = this.a;
+    const sc = this.scratch;
+    let touch = 0;
+    for (let base = 0; base < n; base += SUFFIX_BATCH) {
+      const m = Math.min(SUFFIX_BATCH, n - base);
+      for (let j = 0; j < m; j++) sc[j] = slots[2 * slotOf(firstSuffixHashStr(names[base + j]), this.mask) + 1];
+      for (let j = 0; j < m; j++) if (sc[j] !== 0) touch ^= blob[sc[j] - 1];
+      for (let j = 0; j < m; j++) out[base + j] = this.suffix(names[base + j]);
+    }
+    this.touched ^= touch;
   }
 
   /** Builds a table from (already normalised) keys and their set ids (small tables: URLs, hashes). */

@@ -128,12 +128,26 @@ export class RuleBuilder {
 
   /** Appends an op to the current buffer (or `buffer` when given, e.g. pcre /U, urilen). */
   addOp(op: BufferOp, buffer?: BufferName): void {
+    // Without a sticky buffer, Suricata puts base64_decode and relative byte_*/isdataat in the
+    // list of the last content/pcre — after `content:"arg"; http_uri;` that is http.uri.
+    if (buffer === undefined && this.cur === null && followsLastMatch(op)) {
+      const last = this.lastMatchEntry();
+      if (last !== null && !last.sticky && last.buffer !== 'pkt_data') buffer = last.buffer;
+    }
     const e: OpEntry =
       buffer === undefined
         ? { buffer: this.currentBuffer, transforms: this.cur?.transforms ?? null, sticky: this.cur !== null, op }
         : { buffer, transforms: null, sticky: false, op };
     this.entries.push(e);
     if (op.kind === 'content') this.lastContentEntry = e;
+  }
+
+  private lastMatchEntry(): OpEntry | null {
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const e = this.entries[i]!;
+      if (e.op.kind === 'content' || e.op.kind === 'pcre') return e;
+    }
+    return null;
   }
 
   /** Whether any content or pcre precedes in `buffer` (for pcre /R). */
@@ -237,6 +251,22 @@ export class RuleBuilder {
       const bp = bufferProto(p.buffer);
       if (bp !== null && bp !== ruleProto) fail(`buffer ${p.buffer} does not apply to a "${hp}" rule`);
     }
+  }
+}
+
+/** Ops that Suricata attaches to the last content's list when no sticky buffer is active. */
+function followsLastMatch(op: BufferOp): boolean {
+  switch (op.kind) {
+    case 'base64_decode':
+      return true;
+    case 'byte_test':
+    case 'byte_jump':
+    case 'byte_extract':
+    case 'byte_math':
+    case 'isdataat':
+      return op.relative;
+    default:
+      return false;
   }
 }
 

@@ -16,10 +16,12 @@
  * after the swap, so a rejected set is never taken as the "not modified"
  * baseline of the next run.
  *
- * Rule reload without restart (for the engine; see the report of issue 5):
- * a live sensor re-reads `DIR/current` on SIGHUP or when `state.json`
- * changes, builds the new engine beside the running one, and swaps the
- * reference between packets only if the build succeeds.
+ * Rule reload without restart (detect/engine/reload.ts, sensor/reload.ts):
+ * a running `harrier analyze --rules DIR/current` re-reads its rules on
+ * SIGHUP or SIGUSR2, or — with `--reload-poll N` on a live capture — when the
+ * `current` link, the files under it or `state.json` changed; it builds the
+ * new engine beside the running one and swaps it in between packets only if
+ * the build loads at least one rule.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
