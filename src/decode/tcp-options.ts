@@ -58,8 +58,9 @@ export function parseTcpOptions(sink: EventSink, pkt: Packet, b: Uint8Array, off
         else pkt.tcpSackPermitted = true;
         break;
       case OPT_SACK:
-        // 2 + 8n bytes, 1..4 blocks (RFC 2018 §3).
-        if (olen < 10 || olen > 34 || (olen - 2) % 8 !== 0) sink.event(pkt, E_OPT_INVALID_LEN);
+        // 2 + 8n bytes, 1..4 blocks (RFC 2018 §3); Suricata also accepts an empty
+        // SACK (length 2, no blocks: suricata-verify tcp-empty-sack), so do we.
+        if (olen !== 2 && (olen < 10 || olen > 34 || (olen - 2) % 8 !== 0)) sink.event(pkt, E_OPT_INVALID_LEN);
         else pkt.tcpSackBlocks = (olen - 2) >> 3;
         break;
       case OPT_TS:

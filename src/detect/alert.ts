@@ -110,6 +110,12 @@ export class AlertPath {
    * the packet is parsed, before they could be told its number.
    */
   packetNumber = 0;
+  /**
+   * Set by the pipeline while flows end outside a packet (timeouts, end of
+   * input): alerts raised then have `pkt_src` "stream (flow timeout)", as
+   * Suricata's pseudo packets.
+   */
+  flowTimeout = false;
 
   constructor(
     private readonly write: ((record: Record<string, unknown>) => void) | null,
@@ -170,7 +176,7 @@ export class AlertPath {
       rec.icmp_type = ip.icmpType;
       rec.icmp_code = ip.icmpCode;
     }
-    rec.pkt_src = 'wire/pcap';
+    rec.pkt_src = this.flowTimeout && site.pkt == null ? 'stream (flow timeout)' : 'wire/pcap';
     if (site.tx) rec.tx_id = site.tx.txId;
     const alert: Record<string, unknown> = {
       action: info.action ?? 'allowed',
@@ -213,11 +219,14 @@ export class AlertPath {
         // A transaction that cannot render is not worth losing the alert over.
       }
     }
-    if (this.payload && site.payload && site.payload.len > 0) {
+    if (this.payload && site.payload) {
       const p = site.payload;
-      const len = Math.min(p.len, this.payloadMax);
-      rec.payload = p.buf.toString('base64', p.off, p.off + len);
-      rec.payload_printable = printable(p.buf, p.off, len);
+      if (p.len > 0) {
+        const len = Math.min(p.len, this.payloadMax);
+        rec.payload = p.buf.toString('base64', p.off, p.off + len);
+        rec.payload_printable = printable(p.buf, p.off, len);
+      }
+      // Suricata writes `stream` with payload logging on, also for an empty payload.
       rec.stream = site.fromStream ? 1 : 0;
     }
     if (captureFile !== null) rec.capture_file = captureFile;

@@ -233,6 +233,7 @@ export class Pipeline implements FrameSink {
     pkt.num = ++this.packets;
     // No packet number while flows time out (pseudo packets in Suricata): the tick below runs first.
     this.alerts.packetNumber = 0;
+    this.alerts.flowTimeout = true;
     this.bytes += capLen;
     if (this.firstSec < 0) {
       this.firstSec = tsSec;
@@ -241,6 +242,7 @@ export class Pipeline implements FrameSink {
     }
     if (tsSec >= this.nextTick) this.tick(tsSec, tsNsec);
     this.alerts.packetNumber = pkt.num;
+    this.alerts.flowTimeout = false;
 
     if (!this.decoder.decode(pkt)) {
       // As Suricata, packets the decoder stopped on (with events) or holds for
@@ -297,6 +299,7 @@ export class Pipeline implements FrameSink {
   /** End of input: every flow ends (reason `shutdown`), final stats record. */
   finish(): void {
     this.alerts.packetNumber = 0;
+    this.alerts.flowTimeout = true;
     this.flows.flushAll();
     for (const d of this.detectors) d.finish?.();
     if (this.eve && this.firstSec >= 0) {

@@ -88,6 +88,8 @@ class DirState {
   junkCr = false;
   /** Request side: the request line has no protocol but header lines follow it. */
   missingProto = false;
+  /** Request side: a request line without protocol ended a chunk; the next bytes decide (see feedHead). */
+  pending09 = false;
 
   resetHead(): void {
     this.headLen = 0;
@@ -101,6 +103,7 @@ class DirState {
     this.junk = false;
     this.junkCr = false;
     this.missingProto = false;
+    this.pending09 = false;
   }
 }
 
@@ -161,7 +164,12 @@ export class HttpState {
           while (p < end && (buf[p] === CR || buf[p] === LF)) p++;
           if (p < end) {
             d.resetHead();
-            if (dir === 1 && this.startBareResponse()) break;
+            if (dir === 1) {
+              // the server answers an HTTP/0.9 request line: the request is complete
+              const d0 = this.dirs[0];
+              if (d0.pending09) this.requestHead(d0, -1);
+              if (this.startBareResponse()) break;
+            }
             d.st = St.HEAD;
           }
           break;
@@ -329,6 +337,14 @@ export class HttpState {
 
   /** Gather head (or trailer) lines; returns the new read position. */
   private feedHead(d: DirState, dir: Direction, buf: Buffer, p: number, end: number): number {
+    if (d.pending09) {
+      d.pending09 = false;
+      if (protocolOnlyMissing(buf, p, end)) d.missingProto = true;
+      else {
+        this.requestHead(d, p);
+        return p;
+      }
+    }
     while (p < end) {
       const lf = buf.indexOf(LF, p);
       const haveLf = lf >= 0 && lf < end;
@@ -369,6 +385,11 @@ export class HttpState {
         // HTTP/0.9: a request line without protocol has no headers — unless
         // more follows in this chunk: then the protocol is only missing
         if (dir === 0 && requestLineIs09(d.head, lineStart, le)) {
+          if (p === end) {
+            // decided by the next bytes of the client, the server's answer, or the end
+            d.pending09 = true;
+            return p;
+          }
           if (!protocolOnlyMissing(buf, p, end)) {
             this.requestHead(d, p);
             return p;

@@ -177,6 +177,9 @@ const span = (off: number, len: number, p: Packet): boolean => {
 };
 
 export const PACKET_HEADERS: Partial<Record<BufferName, (p: Packet) => boolean>> = {
+  // The addresses in the IP header (Suricata 7's ip.src/ip.dst sticky buffers, read by datasets).
+  'ip.src': (p) => (p.ipVersion === 4 ? span(p.l3Off + 12, 4, p) : p.ipVersion === 6 && span(p.l3Off + 8, 16, p)),
+  'ip.dst': (p) => (p.ipVersion === 4 ? span(p.l3Off + 16, 4, p) : p.ipVersion === 6 && span(p.l3Off + 24, 16, p)),
   'ipv4.hdr': (p) => p.ipVersion === 4 && span(p.l3Off, p.l3HdrLen, p),
   'ipv6.hdr': (p) => p.ipVersion === 6 && span(p.l3Off, p.l3HdrLen, p),
   'tcp.hdr': (p) => p.proto === 6 && p.l4HdrLen >= 20 && span(p.l4Off, p.l4HdrLen, p),

@@ -8,6 +8,8 @@
  * line, sid, reason) so `harrier rules check` lists it with the others.
  */
 import type { Packet } from '../../decode/packet.js';
+import type { FlowStreamState } from '../../flow/flow.js';
+import { StreamDirection } from '../../stream/direction.js';
 import type { AppTx } from '../../applayer/parser.js';
 import { DnsTx } from '../../applayer/dns/parser.js';
 import { TlsTx } from '../../applayer/tls/tx.js';
@@ -417,11 +419,29 @@ function certTime(s: string | null | undefined): number {
 }
 
 /** Suricata's "established": TCP after the handshake (or picked up midstream), other protocols once both sides spoke. */
-export function flowEstablished(fl: { proto: number; tcpState: number; seenDirs: number; state: number }): boolean {
+export function flowEstablished(fl: {
+  proto: number; tcpState: number; seenDirs: number; state: number; tcpFlags?: number;
+  toServerStream?: FlowStreamState | null; toClientStream?: FlowStreamState | null;
+}): boolean {
   // Suricata flags packets established from the ESTABLISHED state on, closing states included;
   // transactions flushed at flow end (state CLOSED) must still count as established.
-  if (fl.proto === 6) return fl.tcpState >= 3;
+  if (fl.proto === 6) return fl.tcpState >= 3 && !refusedMidstream(fl);
   return fl.seenDirs === 3;
+}
+
+/**
+ * No SYN on the flow and the reassembler declined every direction it saw
+ * (`stream.midstream: false`): Suricata then keeps no TCP session, so
+ * nothing on the flow is "established" (suricata-verify
+ * alert-no-3whs-established). The flow tracker's state alone cannot tell.
+ */
+function refusedMidstream(fl: { tcpFlags?: number; toServerStream?: FlowStreamState | null; toClientStream?: FlowStreamState | null }): boolean {
+  if (fl.tcpFlags === undefined || (fl.tcpFlags & 0x02) !== 0) return false;
+  const a = fl.toServerStream;
+  const b = fl.toClientStream;
+  if ((a === null || a === undefined) && (b === null || b === undefined)) return false;
+  const declined = (d: FlowStreamState | null | undefined): boolean => d === null || d === undefined || (d instanceof StreamDirection && !d.init);
+  return declined(a) && declined(b);
 }
 
 /**

@@ -409,8 +409,10 @@ const OPER: Record<ByteMathOp['oper'], number> = { '+': 0, '-': 1, '*': 2, '/': 
 function compileByteMath(op: ByteMathOp, vars: RuleVars, o: Op): Op {
   o.k = K.BYTE_MATH;
   const isString = op.string !== null;
-  checkNbytes('byte_math', op.nbytes, isString, 4);
-  o.nbytes = op.nbytes;
+  const nb = num(op.nbytes, vars, 'byte_math bytes');
+  if (nb.slot < 0) checkNbytes('byte_math', nb.lit, isString, 4);
+  o.nbytes = nb.lit;
+  o.nbytesVar = nb.slot;
   o.base = baseOf(op.string, isString);
   const off = num(op.offset, vars, 'byte_math offset');
   o.offset = off.lit;
@@ -914,8 +916,17 @@ function byteMath(o: Op, buf: Uint8Array, base: number, blen: number, st: Inspec
     pos = offset;
     len = blen - offset;
   }
-  if (pos < 0 || o.nbytes > len) return false;
-  if (!extract(o, buf, base, pos, st)) return false;
+  let n = o.nbytes;
+  if (o.nbytesVar >= 0) {
+    n = st.vars[o.nbytesVar];
+    if (!Number.isInteger(n) || n < 1 || n > (o.base === 0 ? 4 : 10)) return false;
+  }
+  if (pos < 0 || n > len) return false;
+  if (n === o.nbytes) {
+    if (!extract(o, buf, base, pos, st)) return false;
+  } else if (o.base === 0) {
+    st.num[0] = readUint(buf, base + pos, n, littleFor(o, st));
+  } else if (!readString(buf, base + pos, n, o.base, st.num)) return false;
   let val = st.num[0];
   const rv = o.valueVar >= 0 ? st.vars[o.valueVar] : o.value;
   switch (o.oper) {

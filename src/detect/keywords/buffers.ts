@@ -70,6 +70,8 @@ const STICKY: readonly [BufferName, readonly string[], string][] = [
   ['udp.hdr', [], 'UDP header (8 bytes)'],
   ['icmpv4.hdr', [], 'ICMPv4 header (8 bytes; with the timestamps or router addresses of those types)'],
   ['icmpv6.hdr', [], 'ICMPv6 header (8 bytes)'],
+  ['ip.src', [], 'source address, raw bytes (4 for IPv4, 16 for IPv6; for `dataset` type ip/ipv4/ipv6)'],
+  ['ip.dst', [], 'destination address, raw bytes (4 for IPv4, 16 for IPv6)'],
 ];
 
 function sticky(buffer: BufferName, aliases: readonly string[], doc: string): KeywordDecl {

@@ -177,7 +177,7 @@ export const byteMath: KeywordDecl = {
   doc: '`bytes n, offset n, oper op, rvalue v, result name[, relative][, endian e][, string base][, dce][, bitmask m]`',
   parse(v, b) {
     const c = { endian: 'big' as Endian, string: null as NumString, relative: false, bitmask: null as number | null, stringSeen: true };
-    let nbytes: number | null = null;
+    let nbytes: number | string | null = null;
     let offset: number | string | null = null;
     let oper: string | null = null;
     let rvalue: number | string | null = null;
@@ -194,7 +194,8 @@ export const byteMath: KeywordDecl = {
       }
       switch (k) {
         case 'bytes':
-          nbytes = uint(val, 'byte_math bytes', 1, 10);
+          // Suricata 7 also takes a byte_extract variable as the count (checked when matching).
+          nbytes = /^[A-Za-z_]/.test(val.trim()) ? numOrVar(val, 'byte_math bytes') : uint(val, 'byte_math bytes', 1, 10);
           break;
         case 'offset':
           offset = numOrVar(val, 'byte_math offset', true);
@@ -227,7 +228,7 @@ export const byteMath: KeywordDecl = {
       fail('byte_math needs bytes, offset, oper, rvalue and result');
     }
     if (!['+', '-', '*', '/', '<<', '>>'].includes(oper)) fail(`byte_math: unknown oper "${clip(oper)}"`);
-    if (nbytes > 4 && c.string === null) fail('byte_math: bytes above 4 need "string"');
+    if (typeof nbytes === 'number' && nbytes > 4 && c.string === null) fail('byte_math: bytes above 4 need "string"');
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(result)) fail(`byte_math: "${clip(result)}" is not a valid variable name`);
     b.addOp({
       kind: 'byte_math',

@@ -132,6 +132,9 @@ export type BufferName =
   | 'udp.hdr'
   | 'icmpv4.hdr'
   | 'icmpv6.hdr'
+  // the packet's addresses as raw bytes (4 for IPv4, 16 for IPv6), e.g. for datasets of type ip/ipv4
+  | 'ip.src'
+  | 'ip.dst'
   | 'base64_data';
 
 /** `content` with its modifiers. Patterns are bytes (|hex| decoded, escapes resolved). */
@@ -233,7 +236,8 @@ export interface ByteExtractOp {
 
 export interface ByteMathOp {
   kind: 'byte_math';
-  nbytes: number;
+  /** 1..4 (1..10 with `string`), or a byte_extract variable checked against those limits when matching. */
+  nbytes: NumOrVar;
   offset: NumOrVar;
   oper: '+' | '-' | '*' | '/' | '<<' | '>>';
   rvalue: NumOrVar;
