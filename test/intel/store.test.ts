@@ -436,3 +436,32 @@ test('batch lookups (IPv4, domain strings and bytes) give exactly the single loo
   }
   assert.ok(dh >= 490, `domain hits ${dh}`);
 });
+
+test('a corrupt table (every slot taken, a slot past the blob) is refused at load, not an endless probe', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'harrier-intel-'));
+  try {
+    const f = join(dir, 's.hrn');
+    writeIntelStore(build(SAMPLE), f);
+    const raw = readFileSync(f);
+    const hlen = raw.readUInt32LE(12);
+    const header = JSON.parse(raw.toString('utf8', 16, 16 + hlen)) as { sections: Array<{ name: string; type: string; length: number }> };
+    let pos = 16 + hlen;
+    const at: Record<string, number> = {};
+    for (const sec of header.sections) {
+      if (pos % 8) pos += 8 - (pos % 8);
+      at[sec.name] = pos;
+      pos += sec.length * (sec.type === 'u8' ? 1 : 4);
+    }
+    const slots = header.sections.find((x) => x.name === 'domains.slots')!;
+    const full = Buffer.from(raw);
+    for (let i = 1; i < slots.length; i += 2) full.writeUInt32LE(1, at['domains.slots'] + 4 * i);
+    writeFileSync(f, full);
+    assert.throws(() => loadIntelStore(f), /inconsistent table domains/);
+    const past = Buffer.from(raw);
+    past.writeUInt32LE(0x7fffffff, at['domains.slots'] + 4);
+    writeFileSync(f, past);
+    assert.throws(() => loadIntelStore(f), /inconsistent table domains/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

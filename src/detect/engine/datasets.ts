@@ -161,6 +161,15 @@ export class Dataset {
       }
       return -1;
     }
+    if (this.type === 'ip' && n === 4) {
+      // Type ip keeps every address in 16 bytes, IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d), so an
+      // IPv4 packet's 4-byte ip.src/ip.dst finds a `::ffff:…` line (suricata-verify datasets-09-load).
+      scratch.fill(0, 0, 10);
+      scratch[10] = 0xff;
+      scratch[11] = 0xff;
+      for (let i = 0; i < 4; i++) scratch[12 + i] = b[off + i];
+      return 16;
+    }
     return -2; // use the bytes as they are
   }
 
@@ -205,7 +214,14 @@ export class Dataset {
       default: {
         const v = isIP(first);
         if (v === 0 || (this.type === 'ipv4' && v !== 4) || (this.type === 'ipv6' && v !== 6)) return false;
-        this.items.add(ipBytes(first, v));
+        const raw = ipBytes(first, v);
+        if (this.type === 'ip' && raw.length === 4) {
+          const m = new Uint8Array(16);
+          m[10] = 0xff;
+          m[11] = 0xff;
+          m.set(raw, 12);
+          this.items.add(m);
+        } else this.items.add(raw);
         return true;
       }
     }

@@ -351,9 +351,16 @@ export function intelStoreFromBuffer(buf: Buffer, what = 'intel store'): IntelSt
     if (cap < 1 || (cap & (cap - 1)) !== 0 || a.info.length !== 2 || a.info[1] > a.info[0] || a.info[0] >= cap) {
       throw bad(`inconsistent table ${name}`);
     }
-    // Every slot must point at a record inside the blob: lookups then never read past it.
+    // Every slot must point at a record inside the blob (lookups never read past it), and one
+    // slot at least must be empty (a probe ends at an empty slot: a full table would never end).
     const blobLen = a.blob.length;
-    for (let s = 1; s < a.slots.length; s += 2) if (a.slots[s] !== 0 && a.slots[s] + 5 > blobLen) throw bad(`inconsistent table ${name}`);
+    let used = 0;
+    for (let s = 1; s < a.slots.length; s += 2) {
+      if (a.slots[s] === 0) continue;
+      if (a.slots[s] + 5 > blobLen) throw bad(`inconsistent table ${name}`);
+      used++;
+    }
+    if (used >= cap) throw bad(`inconsistent table ${name}`);
     return new StringTable(a, fold);
   };
   const hashes = {} as Record<HashKind, StringTable>;
