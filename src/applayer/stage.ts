@@ -367,6 +367,9 @@ export class AppLayer {
         r = Probe.NO;
       }
       if (r === Probe.YES) {
+        // EVE app_proto_ts / app_proto_tc (flow orientation, as the record's src/dest)
+        if (dir === 0) app.flow.appProtoToServer = p.name;
+        else app.flow.appProtoToClient = p.name;
         this.emitEvent(app, 'applayer.mismatch_protocol_both_directions');
         return;
       }
@@ -406,6 +409,7 @@ export class AppLayer {
           return;
         }
         app.decl = next.decl;
+        app.flow.appProtoOrig = app.flow.appProto; // EVE app_proto_orig (Suricata: h2c, websocket upgrades)
         app.flow.appProto = next.decl.name;
         app.state = next.start();
         this.count(`harrier.app_layer.switched.${decl.name}_to_${next.decl.name}`);
@@ -425,6 +429,7 @@ export class AppLayer {
   private redetect(app: FlowApp, from: string, handoff: readonly [Buffer | null, Buffer | null]): void {
     this.count(`harrier.app_layer.switched.${from}_to_detection`);
     app.changedFrom = app.flow.appProto ?? from;
+    app.flow.appProtoOrig = app.changedFrom; // EVE app_proto_orig once app_proto differs from it
     app.status = DETECTING;
     app.decl = null;
     app.state = null;

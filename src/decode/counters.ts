@@ -69,6 +69,7 @@ export const COUNTER_NAMES = [
   'decoder.unknown_ethertype',
   'decoder.vntag',
   'decoder.nsh',
+  'decoder.teredo',
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];
@@ -118,6 +119,7 @@ export const enum C {
   UNKNOWN_ETHERTYPE,
   VNTAG,
   NSH,
+  TEREDO,
   COUNT,
 }
 

@@ -58,6 +58,8 @@ export interface DecoderOptions {
   vxlanPorts: number[];
   /** UDP destination ports decoded as Geneve. */
   genevePorts: number[];
+  /** UDP ports (either side) whose payload is tried as Teredo (RFC 4380; Suricata's decoder.teredo.ports). */
+  teredoPorts: number[];
   /** Most headers (Ethernet, VLAN, IP, tunnel) one packet may stack before decoder.too_many_layers. */
   maxLayers: number;
   defrag: DefragOptions;
@@ -70,6 +72,7 @@ export const DEFAULT_DECODER_OPTIONS: Readonly<DecoderOptions> = {
   checksumValidation: false,
   vxlanPorts: [4789, 8472],
   genevePorts: [6081],
+  teredoPorts: [3544],
   maxLayers: 16,
   defrag: DEFAULT_DEFRAG_OPTIONS,
 };
@@ -234,6 +237,8 @@ export class Decoder implements EventSink {
   private readonly c = new Float64Array(TOTAL_COUNTERS);
   /** UDP destination port → tunnel kind (Port); a table so the UDP path is one load. */
   private readonly udpTunnel = new Uint8Array(65536);
+  /** UDP port (source or destination) → 1 when Teredo is tried on it. */
+  private readonly udpTeredo = new Uint8Array(65536);
   private readonly csum: boolean;
   private readonly maxLayers: number;
   private readonly defragOn: boolean;
@@ -252,6 +257,7 @@ export class Decoder implements EventSink {
     this.defrag = new Defragmenter(defrag);
     for (const p of this.options.vxlanPorts) if (p > 0 && p < 65536) this.udpTunnel[p] = Port.VXLAN;
     for (const p of this.options.genevePorts) if (p > 0 && p < 65536) this.udpTunnel[p] = Port.GENEVE;
+    for (const p of this.options.teredoPorts) if (p > 0 && p < 65536) this.udpTeredo[p] = 1;
   }
 
   /**
@@ -987,6 +993,11 @@ export class Decoder implements EventSink {
         if (!ok) this.event(pkt, E_UDP_CSUM);
       }
     }
+    // Teredo first, as Suricata's DecodeUDP does; a payload that is not a whole IPv6 packet stays plain UDP.
+    if ((this.udpTeredo[pkt.sport] | this.udpTeredo[dport]) !== 0) {
+      const r = this.teredo(pkt, b, off + 8, off + ulen);
+      if (r >= 0) return r === 1;
+    }
     const tun = this.udpTunnel[dport];
     if (tun !== Port.NONE) {
       const r = tun === Port.VXLAN ? this.vxlan(pkt, b, off + 8, off + ulen) : this.geneve(pkt, b, off + 8, off + ulen);
@@ -1113,8 +1124,14 @@ export class Decoder implements EventSink {
 
   // ---- tunnels ---------------------------------------------------------------
 
-  /** Record the outer endpoints (outermost tunnel only) and clear L3/L4 for the inner packet. */
-  private enterTunnel(pkt: Packet, kind: TunnelKind, id: number): void {
+  /**
+   * Record the outer endpoints (outermost tunnel only) and clear L3/L4 for the
+   * inner packet. `start`..`end` is what Suricata's tunnel pseudo-packet holds
+   * (its flow byte counters count that, not the outer frame): kept, innermost
+   * tunnel last, in pkt.tunnelLen.
+   */
+  private enterTunnel(pkt: Packet, kind: TunnelKind, id: number, start: number, end: number): void {
+    pkt.tunnelLen = end > start ? end - start : 0;
     if (pkt.tunnel === TunnelKind.NONE) {
       pkt.tunnel = kind;
       pkt.tunnelId = id;
@@ -1151,7 +1168,7 @@ export class Decoder implements EventSink {
     const c = this.c;
     if (outer === 4) c[inner === 4 ? C.IPV4_IN_IPV4 : C.IPV6_IN_IPV4]++;
     else c[inner === 4 ? C.IPV4_IN_IPV6 : C.IPV6_IN_IPV6]++;
-    this.enterTunnel(pkt, TunnelKind.IPIP, 0);
+    this.enterTunnel(pkt, TunnelKind.IPIP, 0, off, end);
     return inner === 4 ? this.ipv4(pkt, b, off, end) : this.ipv6(pkt, b, off, end);
   }
 
@@ -1213,16 +1230,16 @@ export class Decoder implements EventSink {
     const p = off + hlen;
     switch (proto) {
       case EtherType.IPV4:
-        this.enterTunnel(pkt, TunnelKind.GRE, key);
+        this.enterTunnel(pkt, TunnelKind.GRE, key, p, end);
         return this.ipv4(pkt, b, p, end);
       case EtherType.IPV6:
-        this.enterTunnel(pkt, TunnelKind.GRE, key);
+        this.enterTunnel(pkt, TunnelKind.GRE, key, p, end);
         return this.ipv6(pkt, b, p, end);
       case EtherType.TEB:
-        this.enterTunnel(pkt, TunnelKind.GRE, key);
+        this.enterTunnel(pkt, TunnelKind.GRE, key, p, end);
         return this.ethernet(pkt, b, p, end);
       case EtherType.PPP:
-        this.enterTunnel(pkt, TunnelKind.GRE, key);
+        this.enterTunnel(pkt, TunnelKind.GRE, key, p, end);
         return this.ppp(pkt, b, p, end);
       case EtherType.ERSPAN2:
       case EtherType.ERSPAN3:
@@ -1237,7 +1254,7 @@ export class Decoder implements EventSink {
   private erspan(pkt: Packet, b: Buffer, p: number, end: number, proto: number, seq: boolean, greKey: number): boolean {
     this.c[C.ERSPAN]++;
     if (proto === EtherType.ERSPAN2 && !seq) {
-      this.enterTunnel(pkt, TunnelKind.GRE, greKey);
+      this.enterTunnel(pkt, TunnelKind.GRE, greKey, p, end);
       return this.ethernet(pkt, b, p, end);
     }
     const need = proto === EtherType.ERSPAN2 ? 8 : 12;
@@ -1256,8 +1273,38 @@ export class Decoder implements EventSink {
     let hlen = need;
     if (proto === EtherType.ERSPAN3 && (b[p + 11] & 1) !== 0) hlen += 8;
     if (end - p < hlen) return !this.invalid(pkt, E_ERSPAN_SMALL);
-    this.enterTunnel(pkt, TunnelKind.GRE, session);
+    // Suricata's GRE hands the ERSPAN header on as the tunnel packet: flow bytes count it too
+    this.enterTunnel(pkt, TunnelKind.GRE, session, p, end);
     return this.ethernet(pkt, b, p + hlen, end);
+  }
+
+  /**
+   * Teredo (RFC 4380 §5.1): IPv6 carried directly in a UDP payload, maybe
+   * after an 8-byte origin indication (0x0000, port, address). Decoded as
+   * Suricata's DecodeTeredo does, since nothing marks a datagram as Teredo
+   * but its port: only when what follows is an IPv6 header whose payload
+   * length ends exactly at the datagram's end, hop limit not 0, and not a
+   * hop-by-hop header with under 8 bytes. A datagram starting with the
+   * authentication indicator (0x0001, qualification traffic) is left as
+   * plain UDP, as Suricata leaves it.
+   * Returns -1 when not Teredo (plain UDP), else 0/1 for the inner decode.
+   */
+  private teredo(pkt: Packet, b: Buffer, off: number, end: number): number {
+    const len = end - off;
+    if (len < 40) return -1;
+    let p = off;
+    if (b[p] === 0) {
+      if (b[p + 1] !== 0 || len < 48) return -1; // authentication, or not Teredo
+      p += 8; // origin indication
+    }
+    if (b[p] >> 4 !== 6 || b[p + 7] === 0) return -1;
+    const plen = (b[p + 4] << 8) | b[p + 5];
+    if (b[p + 6] === 0 && plen < 8) return -1;
+    if (end - p !== 40 + plen) return -1;
+    if (!this.layer(pkt)) return -1;
+    this.c[C.TEREDO]++;
+    this.enterTunnel(pkt, TunnelKind.TEREDO, 0, p, end);
+    return this.ipv6(pkt, b, p, end) ? 1 : 0;
   }
 
   /**
@@ -1272,7 +1319,7 @@ export class Decoder implements EventSink {
     }
     if (!this.layer(pkt)) return -1; // past maxLayers: the outer datagram stands, like GRE
     this.c[C.VXLAN]++;
-    this.enterTunnel(pkt, TunnelKind.VXLAN, (b[off + 4] << 16) | (b[off + 5] << 8) | b[off + 6]);
+    this.enterTunnel(pkt, TunnelKind.VXLAN, (b[off + 4] << 16) | (b[off + 5] << 8) | b[off + 6], off + 8, end);
     return this.ethernet(pkt, b, off + 8, end) ? 1 : 0;
   }
 
@@ -1294,15 +1341,15 @@ export class Decoder implements EventSink {
     switch (proto) {
       case EtherType.TEB:
         this.c[C.GENEVE]++;
-        this.enterTunnel(pkt, TunnelKind.GENEVE, vni);
+        this.enterTunnel(pkt, TunnelKind.GENEVE, vni, p, end);
         return this.ethernet(pkt, b, p, end) ? 1 : 0;
       case EtherType.IPV4:
         this.c[C.GENEVE]++;
-        this.enterTunnel(pkt, TunnelKind.GENEVE, vni);
+        this.enterTunnel(pkt, TunnelKind.GENEVE, vni, p, end);
         return this.ipv4(pkt, b, p, end) ? 1 : 0;
       case EtherType.IPV6:
         this.c[C.GENEVE]++;
-        this.enterTunnel(pkt, TunnelKind.GENEVE, vni);
+        this.enterTunnel(pkt, TunnelKind.GENEVE, vni, p, end);
         return this.ipv6(pkt, b, p, end) ? 1 : 0;
       default:
         this.event(pkt, E_GENEVE_TYPE);

@@ -51,6 +51,7 @@ export const enum TunnelKind {
   GENEVE = 2,
   IPIP = 3, // IPv4-in-IPv4 and the IPv6 variants (4in6, 6in4, 6in6)
   GRE = 4,
+  TEREDO = 5, // IPv6 in UDP (RFC 4380)
 }
 
 export class Packet {
@@ -78,6 +79,14 @@ export class Packet {
 
   // ---- tunnel (outermost encapsulation kept; the inner packet is decoded) --
   tunnel: TunnelKind = TunnelKind.NONE;
+  /**
+   * For a tunnelled packet: the length of the innermost tunnel payload, from
+   * where Suricata starts its tunnel pseudo-packet (inner Ethernet for VXLAN,
+   * Geneve and GRE/TEB, the ERSPAN header for ERSPAN, inner IP otherwise) to
+   * the end of the outer datagram. Flow byte counters use it (as Suricata's
+   * do) instead of capLen. 0 when not tunnelled.
+   */
+  tunnelLen = 0;
   /** VXLAN VNI / Geneve VNI / GRE key; 0 when the tunnel has none. */
   tunnelId = 0;
   /** Outer tunnel endpoints (IPv4 as numbers; for IPv6 outer, see 6 variants). */
@@ -191,6 +200,7 @@ export class Packet {
     this.vlan0 = 0;
     this.vlan1 = 0;
     this.tunnel = TunnelKind.NONE;
+    this.tunnelLen = 0;
     this.tunnelId = 0;
     this.tunnelIpVersion = 0;
     this.tunnelSrc4 = 0;

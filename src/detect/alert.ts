@@ -25,7 +25,7 @@ import type { EveSink } from '../output/eve-writer.js';
 import type { FlowPcapRecorder } from '../output/flow-pcap.js';
 import type { Counters } from '../events/stats.js';
 import { eveTimestamp, ipv4ToString, ipv6ToString, protoName } from '../events/format.js';
-import { flowClientIp, flowServerIp } from '../events/flow-event.js';
+import { addAppProto, flowClientIp, flowServerIp } from '../events/flow-event.js';
 
 /** Generator ids of Harrier's own detectors (documented in docs/reference/eve.md). */
 export const HARRIER_GID = {
@@ -199,7 +199,7 @@ export class AlertPath {
     if (info.metadata && Object.keys(info.metadata).length > 0) alert.metadata = info.metadata;
     rec.alert = alert;
     if (flow !== null) {
-      if (flow.appProto) rec.app_proto = flow.appProto;
+      addAppProto(rec, flow); // app_proto (+ _ts/_tc/_orig), as Suricata's EveAddAppProto
       rec.direction = site.dir === 0 ? 'to_server' : 'to_client';
       rec.flow = {
         pkts_toserver: flow.pktsToServer,

@@ -43,6 +43,51 @@ export function flowHeader(f: Flow, eventType: string, tsSec: number, tsNsec: nu
   return rec;
 }
 
+/**
+ * The flow's application-layer protocol fields, as Suricata's EveAddAppProto
+ * writes them on flow and alert records: `app_proto`; `app_proto_ts` /
+ * `app_proto_tc` when a direction was recognised as something else;
+ * `app_proto_orig` when the protocol changed mid-flow (and differs now).
+ */
+export function addAppProto(rec: Record<string, unknown>, f: Flow): void {
+  const ap = f.appProto;
+  if (ap) rec.app_proto = ap;
+  if (f.appProtoToServer !== null && f.appProtoToServer !== ap) rec.app_proto_ts = f.appProtoToServer;
+  if (f.appProtoToClient !== null && f.appProtoToClient !== ap) rec.app_proto_tc = f.appProtoToClient;
+  if (f.appProtoOrig !== null && f.appProtoOrig !== ap) rec.app_proto_orig = f.appProtoOrig;
+}
+
+/**
+ * The reply type Suricata expects for an ICMP query type (ICMPv4GetCounterpart,
+ * ICMPv6GetCounterpart), -1 when none: the flow record's `response_icmp_type`
+ * is this expectation, fixed when the flow starts, not an observed type.
+ */
+export function icmpCounterpart(proto: number, type: number): number {
+  if (proto === 1) {
+    // echo 8/0, timestamp 13/14, information 15/16, address mask 17/18
+    switch (type) {
+      case 8: return 0;
+      case 0: return 8;
+      case 13: case 15: case 17: return type + 1;
+      case 14: case 16: case 18: return type - 1;
+      default: return -1;
+    }
+  }
+  if (proto === 58) {
+    // echo 128/129, MLD query/report 130/131, router 133/134, neighbour 135/136,
+    // node information 139/140, home agent 144/145, mobile prefix 146/147,
+    // certification path 148/149, multicast router 151/152, duplicate address 157/158
+    switch (type) {
+      case 128: case 130: case 133: case 135: case 139: case 144: case 146: case 148: case 151: case 157:
+        return type + 1;
+      case 129: case 131: case 134: case 136: case 140: case 145: case 147: case 149: case 152: case 158:
+        return type - 1;
+      default: return -1;
+    }
+  }
+  return -1;
+}
+
 /** The EVE `flow` record for a flow that has ended. */
 export function flowRecord(f: Flow): Record<string, unknown> {
   // Suricata stamps a flow record with the flow's start time.
@@ -50,8 +95,18 @@ export function flowRecord(f: Flow): Record<string, unknown> {
   if (f.proto === 1 || f.proto === 58) {
     delete rec.src_port;
     delete rec.dest_port;
+    if (f.icmpType >= 0) {
+      rec.icmp_type = f.icmpType;
+      rec.icmp_code = f.icmpCode;
+      if (f.pktsToClient > 0) {
+        // Suricata keeps 0/0 when the type has no counterpart
+        const rt = icmpCounterpart(f.proto, f.icmpType);
+        rec.response_icmp_type = rt < 0 ? 0 : rt;
+        rec.response_icmp_code = 0;
+      }
+    }
   }
-  if (f.appProto) rec.app_proto = f.appProto;
+  addAppProto(rec, f);
   const flow: Record<string, unknown> = {
     pkts_toserver: f.pktsToServer,
     pkts_toclient: f.pktsToClient,

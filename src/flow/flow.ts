@@ -109,6 +109,9 @@ export class Flow {
   /** Tunnel kind (decode TunnelKind) and VNI/key (part of the key). */
   tunnel = 0;
   tunnelId = 0;
+  /** ICMP/ICMPv6 flows: type and code of the packet that created the flow (EVE `icmp_type`/`icmp_code`); -1 otherwise. */
+  icmpType = -1;
+  icmpCode = -1;
 
   /** First and last packet time. */
   startSec = 0;
@@ -120,7 +123,11 @@ export class Flow {
 
   pktsToServer = 0;
   pktsToClient = 0;
-  /** Frame bytes (captured length incl. link header, as Suricata's flow bytes). */
+  /**
+   * Frame bytes (captured length incl. link header, as Suricata's flow bytes);
+   * for a tunnelled flow the inner part of each frame (decode Packet.tunnelLen),
+   * as Suricata counts its tunnel pseudo-packets.
+   */
   bytesToServer = 0;
   bytesToClient = 0;
 
@@ -143,6 +150,18 @@ export class Flow {
 
   /** Application protocol once detected (`http`, `tls`, …), null until known. */
   appProto: string | null = null;
+  /**
+   * The protocol the flow had before the app layer ended it mid-flow and ran
+   * detection again (HTTP CONNECT, PostgreSQL SSLRequest): EVE `app_proto_orig`
+   * (Suricata's alproto_orig). null when there was no change.
+   */
+  appProtoOrig: string | null = null;
+  /**
+   * What each direction was recognised as, set only when it differs from
+   * `appProto` (the two directions disagreed): EVE `app_proto_ts`/`app_proto_tc`.
+   */
+  appProtoToServer: string | null = null;
+  appProtoToClient: string | null = null;
   /** Per-direction stream-stage state (the stream stage's own type). */
   toServerStream: FlowStreamState | null = null;
   toClientStream: FlowStreamState | null = null;

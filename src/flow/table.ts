@@ -388,12 +388,14 @@ export class FlowTable {
     f.lastSec = pkt.tsSec;
     f.lastNsec = pkt.tsNsec;
     f.lastTime = pkt.tsSec + pkt.tsNsec * 1e-9;
+    // A tunnelled packet counts as Suricata's tunnel pseudo-packet (the inner part), not the outer frame.
+    const bytes = pkt.tunnel !== 0 ? pkt.tunnelLen : pkt.capLen;
     if (dir === 0) {
       f.pktsToServer++;
-      f.bytesToServer += pkt.capLen;
+      f.bytesToServer += bytes;
     } else {
       f.pktsToClient++;
-      f.bytesToClient += pkt.capLen;
+      f.bytesToClient += bytes;
     }
     if (seen) f.seenDirs |= dir === 0 ? 1 : 2;
     if (f.proto === 6 && pkt.proto === 6) {
@@ -445,6 +447,10 @@ export class FlowTable {
     f.vlan1 = pkt.vlan1;
     f.tunnel = pkt.tunnel;
     f.tunnelId = pkt.tunnelId;
+    if (f.proto === 1 || f.proto === 58) {
+      f.icmpType = pkt.icmpType;
+      f.icmpCode = pkt.icmpCode;
+    }
     f.startSec = pkt.tsSec;
     f.startNsec = pkt.tsNsec;
     f.hash = h;

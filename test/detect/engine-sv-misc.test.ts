@@ -64,9 +64,11 @@ function tcpConv(sport: number, dport: number, toServer: string[], toClient: str
   return frames;
 }
 
-function run(rs: Rule[], frames: Buffer[]) {
+function run(rs: Rule[], frames: Buffer[], midstream = true) {
   const eve = new EveCollector();
-  const p = new Pipeline(defaultConfig(), { eve });
+  const cfg = defaultConfig();
+  cfg.stream.midstream = midstream;
+  const p = new Pipeline(cfg, { eve });
   const engine = new SignatureEngine({ rules: rs }, p.alerts);
   assert.deepEqual(engine.errors, []);
   p.addDetector(engine);
@@ -142,9 +144,13 @@ test('app-layer-event: one alert per occurrence, in the rule direction; negation
   );
   const anomalies = eve.filter((r) => r.event_type === 'anomaly').map((r) => (r.anomaly as { event: string }).event);
   assert.deepEqual(anomalies, ['http.request_field_missing_colon'], 'the parser raised the event once');
-  // sid 1: once (the event happened once); sid 2: once, on the first to-client packet after it;
+  // sid 1: once (the event happened once); sid 2: once, in the other direction;
   // sid 3: never; sid 4: the tx with /a; sid 5: once although two transactions follow the event.
   assert.deepEqual(sids, [1, 2, 4, 5]);
+  // An HTTP event with nothing else to inspect is matched on the transaction: the alert carries it.
+  const a1 = eve.find((r) => r.event_type === 'alert' && (r.alert as { signature_id: number }).signature_id === 1)!;
+  assert.equal(a1.tx_id, 0);
+  assert.equal((a1.http as { url?: string } | undefined)?.url, '/a');
 });
 
 test('app-layer-event: the rule front end maps Suricata\'s applayer_* spelling and the rule compiles with buffers', () => {
@@ -284,4 +290,107 @@ test('rules check lists rules that parse but do not compile, and counts them as 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('app-layer-protocol: no protocol test matches before the protocol is known, negated ones included (detect-app-layer-protocol-01)', () => {
+  const { alerts, sid } = run(
+    rules(
+      'alert tcp any any -> any 80 (msg:"not http"; flow:to_server; app-layer-protocol:!http; app-layer-protocol:!tls; sid:1;)',
+      'alert tcp any any -> any 80 (msg:"not tls"; flow:to_server; app-layer-protocol:!tls; sid:2;)',
+      'alert tcp any any -> any 80 (msg:"unknown"; flow:to_server; app-layer-protocol:unknown; sid:3;)',
+    ),
+    tcpConv(40005, 80, [GET], [OK]),
+  );
+  const at = (n: number) => alerts.filter((a) => sid(a) === n).map((a) => a.pcap_cnt);
+  assert.deepEqual(at(1), []);
+  // !tls fires from the request on (frame 4), never on the handshake; `unknown` only before (SYN, ACK).
+  assert.ok(at(2).length > 0 && at(2).every((n) => (n as number) >= 4), JSON.stringify(at(2)));
+  assert.deepEqual(at(3), [1, 3]);
+});
+
+test('flow:established needs a TCP session: none without SYN when midstream pick-up is off (alert-no-3whs-established)', () => {
+  const c = (seq: number, payload: string) => eth(0x0800, ipv4({ src: CLIENT, dst: SERVER, proto: 6, payload: tcp({ src: CLIENT, dst: SERVER, sport: 2443, dport: 1212, seq, ack: 1, flags: 0x18, payload: Buffer.from(payload) }) }));
+  const frames = [c(1, 'MATCH?'), c(1, 'MATCH?')];
+  const r = rules('alert tcp any any -> any 1212 (msg:"est"; content:"MATCH?"; flow:to_server,established; sid:1;)', 'alert tcp any any -> any 1212 (msg:"any"; content:"MATCH?"; sid:2;)');
+  assert.deepEqual(run(r, frames, false).sids, [2, 2]);
+  assert.deepEqual(run(r, frames, true).sids.filter((x) => x === 1).length > 0, true, 'picked up midstream: established');
+});
+
+test('the packet that ends the SSH handshake (NEWKEYS) is still inspected; the next ones are not (ssh-newkeys)', () => {
+  const kex = (side: string) => {
+    // A binary packet: length, padding length, SSH_MSG_KEXINIT (20) with a cookie and empty lists.
+    const body = Buffer.concat([Buffer.from([20]), Buffer.alloc(16, side === 'c' ? 1 : 2), Buffer.alloc(4 * 10), Buffer.from([0, 0, 0, 0, 0])]);
+    const pad = 8 - ((body.length + 5) % 8) + 8;
+    const pkt = Buffer.concat([Buffer.alloc(4), Buffer.from([pad]), body, Buffer.alloc(pad)]);
+    pkt.writeUInt32BE(pkt.length - 4, 0);
+    return pkt.toString('latin1');
+  };
+  const newkeys = Buffer.from([0, 0, 0, 12, 10, 21, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).toString('latin1');
+  const frames = tcpConv(40006, 22, ['SSH-2.0-OpenSSH_8.9\r\n', kex('c'), newkeys, 'ciphertext \x15\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'], ['SSH-2.0-OpenSSH_7.4\r\n', kex('s') + newkeys]);
+  const { alerts, eve } = run(rules('alert ssh any any -> any 22 (msg:"newkeys"; content:"|15 00 00 00 00 00 00 00 00 00 00|"; sid:1;)'), frames);
+  // The server's NEWKEYS comes first, so the client's (frame 8) completes the handshake.
+  const ssh = eve.filter((r) => r.event_type === 'ssh');
+  assert.equal(ssh.length, 1, 'the handshake completed');
+  assert.equal(ssh[0]!.pcap_cnt, 8, 'on the client NEWKEYS packet');
+  assert.equal(alerts[0]?.pcap_cnt, 8);
+  assert.equal(alerts.length, 1, 'the NEWKEYS packet alerts, the ciphertext after it does not');
+});
+
+test('base64_decode after a legacy modifier decodes in that buffer (suricata-verify base64)', () => {
+  const get = 'GET /?arg=dGhpc2lzYXRlc3QK HTTP/1.1\r\nHost: h\r\n\r\n';
+  const { sids } = run(
+    rules(
+      'alert http any any -> any any (content:"arg"; http_uri; base64_decode:bytes 17, offset 1, relative; base64_data; content:"thisisatest"; sid:1;)',
+      'alert http any any -> any any (content:"arg"; http_uri; base64_decode:bytes 10, offset 1, relative; base64_data; content:"test"; sid:2;)',
+    ),
+    tcpConv(40007, 80, [get], [OK]),
+  );
+  assert.deepEqual(sids, [1]);
+  const [r] = rules('alert http any any -> any any (content:"arg"; http_uri; isdataat:2,relative; byte_test:1,=,0x3d,0,relative; sid:3;)');
+  assert.deepEqual(r!.buffers.map((b) => [b.buffer, b.ops.map((o) => o.kind)]), [['http.uri', ['content', 'isdataat', 'byte_test']]]);
+});
+
+test('ip.src / ip.dst with a dataset of type ip: IPv4 addresses meet their ::ffff: form (datasets-09-load)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'harrier-sv-ds-'));
+  try {
+    writeFileSync(join(dir, 'ip.csv'), `::ffff:${SERVER}\n`);
+    writeFileSync(join(dir, 'v4.csv'), `${SERVER}\n`);
+    const rs = [
+      `alert tcp any any -> any any (msg:"dst ip"; flow:to_server; ip.dst; dataset:isset,iplist,type ip,load ${join(dir, 'ip.csv')}; sid:1;)`,
+      `alert tcp any any -> any any (msg:"dst v4"; flow:to_server; ip.dst; dataset:isset,v4list,type ipv4,load ${join(dir, 'v4.csv')}; sid:2;)`,
+      `alert tcp any any -> any any (msg:"src v4"; flow:to_server; ip.src; dataset:isset,v4list,type ipv4,load ${join(dir, 'v4.csv')}; sid:3;)`,
+    ].map((t, i) => parseRule(t, { vars: VARS, file: join(dir, 'x.rules'), line: i + 1 }));
+    const { sids } = run(rs, tcpConv(40008, 80, [GET]).slice(0, 4));
+    // 3 client packets after the SYN… each to the dataset's address: sid 1 and 2 on each, sid 3 never.
+    assert.deepEqual([...new Set(sids)], [1, 2]);
+    assert.equal(sids.filter((x) => x === 1).length, sids.filter((x) => x === 2).length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('alerts raised while flows end outside a packet: pkt_src "stream (flow timeout)", no pcap_cnt; stream:0 with an empty payload', () => {
+  // No FIN: the HTTP transaction is only completed at the end of input.
+  const frames = tcpConv(40009, 80, ['GET /late HTTP/1.1\r\nHost: h\r\n\r\n'], ['HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab']).slice(0, 5);
+  const { alerts, sid } = run(
+    rules('alert http any any -> any any (msg:"late"; flow:to_client; http.stat_code; content:"200"; sid:1;)', 'alert tcp any any -> any any (msg:"syn"; flags:S; sid:2;)'),
+    frames,
+  );
+  const late = alerts.find((a) => sid(a) === 1);
+  assert.ok(late !== undefined);
+  assert.equal(late.pkt_src, 'stream (flow timeout)');
+  assert.equal(late.pcap_cnt, undefined);
+  const syn = alerts.find((a) => sid(a) === 2)!;
+  assert.equal(syn.pkt_src, 'wire/pcap');
+  assert.equal(syn.pcap_cnt, 1);
+  assert.equal(syn.stream, 0);
+  assert.equal(syn.payload, undefined);
+});
+
+test('byte_math takes its byte count from a variable (detect-bytemath-05)', () => {
+  const ops = [be({ nbytes: 1, offset: 0, name: 'n' }), { kind: 'byte_math' as const, nbytes: 'n', offset: 1, oper: '+' as const, rvalue: 1, result: 'r', relative: false, endian: 'big' as const, string: null, bitmask: null }, bt({ nbytes: 1, value: 'r', offset: 0, operator: '=' })];
+  // n = 2: bytes 1..2 = 0x0001 → r = 2, which equals byte 0
+  assert.equal(matches(ops, Buffer.from([2, 0, 1])), true);
+  assert.equal(matches(ops, Buffer.from([2, 0, 2])), false);
+  assert.equal(matches(ops, Buffer.from([5, 0, 1, 0, 0, 0])), false, 'more than 4 binary bytes never matches');
 });

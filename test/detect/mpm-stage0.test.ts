@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MultiPatternMatcher, MatchSet, FOLD } from '../../src/detect/engine/mpm.js';
+import { MultiPatternMatcher, MatcherUnion, MatchSet, FOLD } from '../../src/detect/engine/mpm.js';
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -158,4 +158,48 @@ test('1-byte patterns: found only inside the window of a large Buffer, shared id
   hits.add(1);
   m.scan(Buffer.from('a\u0007a'), 0, 3, hits);
   assert.equal(hits.count, 1);
+});
+
+test('MatcherUnion: several matchers in one pass, each over its own prefix, equal the naive matcher per part (seeded)', () => {
+  for (let round = 0; round < 120; round++) {
+    const r = rng(55_000 + round);
+    const byte = (): number => (round % 2 === 0 ? Math.floor(r() * 256) : [0x00, 0x61, 0x41, 0x62, 0x20][Math.floor(r() * 5)]);
+    const nParts = 1 + Math.floor(r() * 4);
+    const parts: { m: MultiPatternMatcher; pats: P[]; head: number }[] = [];
+    for (let q = 0; q < nParts; q++) {
+      const m = new MultiPatternMatcher();
+      const pats: P[] = [];
+      const n = 1 + Math.floor(r() * 40);
+      for (let i = 0; i < n; i++) {
+        const u = r();
+        const len = u < 0.1 ? 1 : u < 0.3 ? 2 + Math.floor(r() * 2) : 4 + Math.floor(r() * 8);
+        const bytes = new Uint8Array(len);
+        for (let k = 0; k < len; k++) bytes[k] = byte();
+        const p = { bytes, nocase: r() < 0.5, id: i };
+        pats.push(p);
+        m.add(bytes, p.nocase, i);
+      }
+      m.build();
+      parts.push({ m, pats, head: r() < 0.5 ? -1 : Math.floor(r() * 60) });
+    }
+    const u = new MatcherUnion(parts.map((x) => x.m));
+    const sets = parts.map((x) => new MatchSet(x.pats.length));
+    for (let b = 0; b < 10; b++) {
+      const len = Math.floor(r() * 150);
+      const pad = 16;
+      const buf = Buffer.alloc(len + 2 * pad);
+      for (let k = 0; k < buf.length; k++) buf[k] = byte();
+      for (let k = 0; k < 4 && len > 0; k++) {
+        const x = parts[Math.floor(r() * parts.length)]!;
+        plant(buf, pad + Math.floor(r() * len), x.pats[Math.floor(r() * x.pats.length)]!, r);
+      }
+      const limits = Int32Array.from(parts, (x) => (x.head < 0 ? len : Math.min(len, x.head)));
+      for (const s of sets) s.reset();
+      u.scan(buf, pad, len, limits, sets);
+      parts.forEach((x, q) => {
+        const got = Array.from(sets[q]!.ids.subarray(0, sets[q]!.count)).sort((a, c) => a - c);
+        assert.deepEqual(got, naive(x.pats, buf, pad, limits[q]!), `round ${round} buffer ${b} part ${q}`);
+      });
+    }
+  }
 });

@@ -62,6 +62,8 @@ export interface HarrierRun {
   protoOf: Uint8Array;
   /** Per frame: the frame was an IP fragment that Harrier held for reassembly or could not reassemble. */
   fragOf: Uint8Array;
+  /** Per frame: bytes the flow table added to its flow (the inner part for a tunnelled frame), 0 when in no flow. */
+  bytesOf: Float64Array;
   /** Decoder events of frames that raised any (sparse). */
   eventsOf: Map<number, string[]>;
   /** Flows by id, every protocol. */
@@ -105,6 +107,9 @@ export function runHarrier(file: string, opts: { stream?: StreamSink; cfg?: Harr
   const dirOf: number[] = [];
   const protoOf: number[] = [];
   const fragOf: number[] = [];
+  const bytesOf: number[] = [];
+  /** Flow byte totals after the frame before, to read what each frame added. */
+  const bytesSeen = new Map<Flow, number>();
   const eventsOf = new Map<number, string[]>();
   const sink: FrameSink = {
     frame(data, off, capLen, origLen, tsSec, tsNsec, linkType, ifIndex) {
@@ -117,9 +122,13 @@ export function runHarrier(file: string, opts: { stream?: StreamSink; cfg?: Harr
         flowOf.push(f.flowId);
         dirOf.push(table.lastDirection);
         flowObjs.set(f.flowId, f);
+        const total = f.bytesToServer + f.bytesToClient;
+        bytesOf.push(total - (bytesSeen.get(f) ?? 0));
+        bytesSeen.set(f, total);
       } else {
         flowOf.push(-1);
         dirOf.push(0);
+        bytesOf.push(0);
       }
       protoOf.push(pkt.ipVersion !== 0 ? pkt.proto : 0);
       fragOf.push(pkt.isFragment && !pkt.reassembled ? 1 : 0);
@@ -157,6 +166,7 @@ export function runHarrier(file: string, opts: { stream?: StreamSink; cfg?: Harr
         dirOf.push(0);
         protoOf.push(0);
         fragOf.push(0);
+        bytesOf.push(0);
       }
     }
   }
@@ -199,6 +209,7 @@ export function runHarrier(file: string, opts: { stream?: StreamSink; cfg?: Harr
     dirOf: Uint8Array.from(dirOf),
     protoOf: Uint8Array.from(protoOf),
     fragOf: Uint8Array.from(fragOf),
+    bytesOf: Float64Array.from(bytesOf),
     eventsOf,
     flows,
   };

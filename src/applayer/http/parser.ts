@@ -126,6 +126,10 @@ export class HttpState {
   holdTx: HttpTx | null = null;
   held: Buffer[] = [];
   heldLen = 0;
+  /** Input of the current feedResponseHead call: buf, read position, end. */
+  private rb: Buffer = Buffer.alloc(0);
+  private rq = 0;
+  private rend = 0;
   /** The last request read (a following line that is no request line is its body). */
   private lastRequest: HttpTx | null = null;
   abandoned = false;
@@ -426,63 +430,40 @@ export class HttpState {
    * in the next line (feedJunkLine).
    */
   private feedResponseHead(d: DirState, buf: Buffer, p: number, end: number): number {
-    let q = p; // buf[q] is the byte at head index d.headLen ("virtual" stream: head then buf)
-    const at = (v: number): number => {
-      if (v < d.headLen) return d.head[v]!;
-      const k = q + (v - d.headLen);
-      return k < end ? buf[k]! : -1;
-    };
-    // copy virtual [headLen, v) into the head
-    const take = (v: number): boolean => {
-      const n = v - d.headLen;
-      if (n <= 0) return true;
-      if (d.headLen + n > this.cfg.headLimit) {
-        this.ctx.event(E.responseFieldTooLong);
-        this.giveUp('http: message head exceeds limit');
-        return false;
-      }
-      this.ensureHead(d, d.headLen + n);
-      copyBytes(buf, q, q + n, d.head, d.headLen);
-      d.headLen += n;
-      q += n;
-      return true;
-    };
-    const wait = (i: number): number => {
-      if (!d.firstLineDone && this.statusLineIsBody(d, at, i)) return this.startJunk(d, q);
-      if (!take(d.headLen + (end - q))) return end;
-      d.scan = i;
-      return end;
-    };
+    // the "virtual" stream: head bytes, then buf[rq..rend) (fields, not closures: no allocation per call)
+    this.rb = buf;
+    this.rq = p;
+    this.rend = end;
     let i = d.scan;
     for (;;) {
       // run of ordinary bytes
       if (i >= d.headLen) {
-        let k = q + (i - d.headLen);
+        let k = this.rq + (i - d.headLen);
         const k0 = k;
         while (k < end && buf[k] !== CR && buf[k] !== LF) k++;
         if (k > k0) d.lfcr = false;
-        i = d.headLen + (k - q);
+        i = d.headLen + (k - this.rq);
       } else {
         let c = d.head[i]!;
         while (c !== CR && c !== LF) {
           d.lfcr = false;
-          c = at(++i);
+          c = this.vat(d, ++i);
           if (c < 0) break;
         }
       }
-      const c = at(i);
-      if (c < 0) return wait(i);
+      const c = this.vat(d, i);
+      if (c < 0) return this.waitMore(d, i);
       const ls = d.lineStart;
       let e: number;
       if (!d.firstLineDone) {
         if (c === CR) {
-          const n = at(i + 1);
-          if (n < 0) return wait(i);
+          const n = this.vat(d, i + 1);
+          if (n < 0) return this.waitMore(d, i);
           if (n === LF) { i++; continue; }
         }
         e = i + 1;
-        if (this.statusLineIsBody(d, at, e, true)) return this.startJunk(d, q);
-        if (!take(e)) return end;
+        if (this.statusLineIsBody(d, e, true)) return this.startJunk(d, this.rq);
+        if (!this.vtake(d, e)) return end;
         let ce = e;
         while (ce > ls && (d.head[ce - 1] === CR || d.head[ce - 1] === LF)) ce--;
         d.statusEnd = ce;
@@ -496,16 +477,16 @@ export class HttpState {
       let drop = 0;
       let endCr = false;
       if (c === CR) {
-        const n = at(i + 1);
-        if (n < 0) return wait(i);
+        const n = this.vat(d, i + 1);
+        if (n < 0) return this.waitMore(d, i);
         if (n === LF) {
           e = i + 2;
           if (d.lfcr) {
-            const n2 = at(e);
-            if (n2 < 0) return wait(i);
+            const n2 = this.vat(d, e);
+            if (n2 < 0) return this.waitMore(d, i);
             if (n2 === CR) {
-              const n3 = at(e + 1);
-              if (n3 < 0) return wait(i);
+              const n3 = this.vat(d, e + 1);
+              if (n3 < 0) return this.waitMore(d, i);
               // libhtp moves the line start along with these bytes
               e++; drop++;
               if (n3 === LF) { e++; drop++; }
@@ -517,9 +498,9 @@ export class HttpState {
         } else e = i + 1;
         endCr = true;
       } else {
-        const n = at(i + 1);
+        const n = this.vat(d, i + 1);
         // a non-empty line waits for the byte after LF (an LF CR ending); an empty one ends the head now
-        if (n < 0 && i > ls) return wait(i);
+        if (n < 0 && i > ls) return this.waitMore(d, i);
         e = n === CR ? i + 2 : i + 1;
       }
       const ds = ls + drop;
@@ -530,18 +511,19 @@ export class HttpState {
         i = e;
         continue;
       }
-      const b0 = at(ds), b1 = len >= 2 ? at(ds + 1) : -1;
+      const b0 = this.vat(d, ds), b1 = len >= 2 ? this.vat(d, ds + 1) : -1;
       let term = (len === 1 && (b0 === CR || b0 === LF)) || (len === 2 && b0 === CR && b1 === LF);
       if (!term && len === 2 && (b0 === 0x20 || b0 === 0x09) && b1 === LF) {
-        const nx = at(e);
-        if (nx < 0) return wait(i);
+        const nx = this.vat(d, e);
+        if (nx < 0) return this.waitMore(d, i);
         term = nx !== LF;
       }
       d.lfcr = c === LF && e === i + 2;
-      if (!take(e)) return end;
+      if (!this.vtake(d, e)) return end;
       d.lineStart = e;
       i = e;
       if (term) {
+        const q = this.rq;
         this.responseHead(d, q);
         return q;
       }
@@ -556,16 +538,47 @@ export class HttpState {
    * NULs, a status line starts with "HTTP" (any case). Decided as soon as four
    * such bytes are there, so a body without line ends is not gathered as a head.
    */
-  private statusLineIsBody(d: DirState, at: (v: number) => number, upto: number, whole = false): boolean {
+  /** A decision needs bytes not received yet: keep all of them (they belong to the current line) and wait. */
+  private waitMore(d: DirState, i: number): number {
+    if (!d.firstLineDone && this.statusLineIsBody(d, i)) return this.startJunk(d, this.rq);
+    if (!this.vtake(d, d.headLen + (this.rend - this.rq))) return this.rend;
+    d.scan = i;
+    return this.rend;
+  }
+
+  /** Byte v of the virtual stream (head, then the unread input), -1 when not received yet. */
+  private vat(d: DirState, v: number): number {
+    if (v < d.headLen) return d.head[v]!;
+    const k = this.rq + (v - d.headLen);
+    return k < this.rend ? this.rb[k]! : -1;
+  }
+
+  /** Copy the virtual stream up to v into the head; false when the head limit gave up the flow. */
+  private vtake(d: DirState, v: number): boolean {
+    const n = v - d.headLen;
+    if (n <= 0) return true;
+    if (d.headLen + n > this.cfg.headLimit) {
+      this.ctx.event(E.responseFieldTooLong);
+      this.giveUp('http: message head exceeds limit');
+      return false;
+    }
+    this.ensureHead(d, d.headLen + n);
+    copyBytes(this.rb, this.rq, this.rq + n, d.head, d.headLen);
+    d.headLen += n;
+    this.rq += n;
+    return true;
+  }
+
+  private statusLineIsBody(d: DirState, upto: number, whole = false): boolean {
     let i = d.lineStart;
     for (;; i++) {
-      const c = i < upto ? at(i) : -1;
+      const c = i < upto ? this.vat(d, i) : -1;
       if (c < 0) return whole; // a whole line of whitespace is no status line; a partial one is undecided
       if (!(c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0)) break;
     }
     const w = [0x68, 0x74, 0x74, 0x70];
     for (let k = 0; k < 4; k++) {
-      const c = i + k < upto ? at(i + k) : -1;
+      const c = i + k < upto ? this.vat(d, i + k) : -1;
       if (c < 0) return whole;
       if ((c | 0x20) !== w[k]) return true;
     }

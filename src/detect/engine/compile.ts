@@ -264,6 +264,14 @@ function compileRule(rule: Rule, idx: number, ctx: {
     tx.unshift({ name: 'pkt_data', key: 'pkt_data', decl: HTTP_RAW_MESSAGE, transforms: [], prog: pkt });
     pkt = null;
   }
+  // An event of a transaction protocol (`tls.invalid_certificate`, `dns.z_flag_set`) with nothing
+  // else to inspect: matched on that protocol's transactions, as Suricata's tx-bound events, so the
+  // alert carries the transaction (and an event raised while a flow ends still meets its last tx).
+  if (txProto === null && pkt === null && tx.length === 0 && !requirePacket) {
+    const ev = appEvents.find((e) => !e.negated)?.event;
+    const fam = ev === undefined ? null : ev.slice(0, ev.indexOf('.'));
+    if (fam === 'http' || fam === 'dns' || fam === 'tls' || fam === 'ssh') txProto = fam;
+  }
   const kind = txProto !== null ? RuleKind.TX : RuleKind.PACKET;
   const appEvent = appEvents.find((e) => !e.negated)?.event ?? null;
   for (const e of appEvents) checks.push(appEventCheck(idx, e.event, e.negated, e.event === appEvent && !e.negated));

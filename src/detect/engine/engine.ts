@@ -42,7 +42,7 @@ import type { RuleLoadError } from '../rules/ast.js';
 import { MatchSet } from './mpm.js';
 import { InspectState, runProgram } from './inspect.js';
 import { compileRuleSet, RuleKind, StreamMode, type CompiledRule, type CompiledRuleSet, type EngineRules, type TxProgram } from './compile.js';
-import { buildGroups, type GroupTables, type PacketGroup, type Prefilter, type TxGroup } from './groups.js';
+import { buildGroups, type GroupTables, type PacketGroup, type PacketScan, type Prefilter, type TxGroup } from './groups.js';
 import { inPorts, type Endpoints } from './addresses.js';
 import { appProtoMatches } from './buffers.js';
 import { applyTransforms } from './transforms.js';
@@ -88,6 +88,7 @@ export class SignatureEngine implements Detector {
   readonly loadStats: EngineLoadStats;
   private readonly groups: GroupTables;
   private readonly hits: MatchSet;
+  private readonly partHits: MatchSet[];
   private readonly st: InspectState;
   private readonly cands: Int32Array;
   private readonly candMark: Uint32Array;
@@ -163,6 +164,8 @@ export class SignatureEngine implements Detector {
       if (p.patRules.length > maxPat) maxPat = p.patRules.length;
     }
     this.hits = new MatchSet(Math.max(maxPat, 1));
+    // A PacketScan has at most 4 parts (any, any-head, port, port-head).
+    this.partHits = [0, 1, 2, 3].map(() => new MatchSet(Math.max(maxPat, 1)));
     this.loadStats = {
       rules: n,
       failed: this.compiled.errors.length,
@@ -217,13 +220,8 @@ export class SignatureEngine implements Detector {
     const payloadLen = fs !== null && fs.encrypted ? 0 : pkt.payloadLen;
     this.candBegin();
     this.candAdd(g1.always);
-    this.candScan(g1.pre, pkt.data, pkt.payloadOff, payloadLen);
-    this.candScan(g1.preHead, pkt.data, pkt.payloadOff, Math.min(payloadLen, g1.headLen));
-    if (g2 !== null) {
-      this.candAdd(g2.always);
-      this.candScan(g2.pre, pkt.data, pkt.payloadOff, payloadLen);
-      this.candScan(g2.preHead, pkt.data, pkt.payloadOff, Math.min(payloadLen, g2.headLen));
-    }
+    if (g2 !== null) this.candAdd(g2.always);
+    this.candScanPacket(this.scan, pkt.data, pkt.payloadOff, payloadLen);
     const isTcp = pkt.proto === 6;
     if (isTcp && flow !== null && this.streamOn && payloadLen > 0) this.notePending(flow, dir);
     if (ipIdx.ruleCount > 0) {
@@ -259,6 +257,8 @@ export class SignatureEngine implements Detector {
    */
   private g1!: PacketGroup;
   private g2: PacketGroup | null = null;
+  /** The prefilters of g1 and g2 as one pass. */
+  private scan!: PacketScan;
   private packetGroups(proto: number, dir: Direction, port: number): void {
     const g = this.groups;
     if (proto === 6 || proto === 17) {
@@ -266,10 +266,12 @@ export class SignatureEngine implements Detector {
       const k = pg.byPort[port]!;
       this.g1 = pg.any;
       this.g2 = k === 0 ? null : pg.groups[k]!;
+      this.scan = pg.scans[k]!;
       return;
     }
     this.g1 = (g.other.get(proto) ?? g.otherDefault)[dir];
     this.g2 = null;
+    this.scan = this.g1.alone;
   }
 
   // Candidate collection: rules from `always` lists, prefilter hits and the
@@ -306,6 +308,24 @@ export class SignatureEngine implements Detector {
     const ids = hits.ids;
     const pr = pre.patRules;
     for (let h = 0; h < hits.count; h++) this.candAdd(pr[ids[h]!]!);
+  }
+
+  /** Prefilter a packet payload with all its groups' prefilters in one pass, and add the rules behind every hit. */
+  private candScanPacket(ps: PacketScan, buf: Buffer, off: number, len: number): void {
+    if (len <= 0 || ps.union === null) return;
+    const n = ps.pres.length;
+    const sets = this.partHits;
+    for (let p = 0; p < n; p++) {
+      const h = ps.heads[p]!;
+      ps.limits[p] = h < 0 || h > len ? len : h;
+      sets[p]!.reset();
+    }
+    ps.union.scan(buf, off, len, ps.limits, sets);
+    for (let p = 0; p < n; p++) {
+      const hits = sets[p]!;
+      const pr = ps.pres[p]!.patRules;
+      for (let h = 0; h < hits.count; h++) this.candAdd(pr[hits.ids[h]!]!);
+    }
   }
 
   private candOne(r: number): void {

@@ -22,7 +22,7 @@
  * the HTTP method/URI/header buffers are small — this, not one global
  * filter over the whole payload, is where the speed comes from (DESIGN.md).
  */
-import { MultiPatternMatcher } from './mpm.js';
+import { MatcherUnion, MultiPatternMatcher } from './mpm.js';
 import type { CompiledRule } from './compile.js';
 import { RuleKind } from './compile.js';
 import type { BufferDecl } from './buffers.js';
@@ -80,6 +80,12 @@ export class PacketGroup {
   /** Of `always`, those with a pkt_data program that may run on stream data. */
   alwaysStream: Int32Array = new Int32Array(0);
   readonly rules: number[];
+  private aloneScan: PacketScan | null = null;
+
+  /** This group's prefilters as one pass (groups without port groups: other IP protocols). */
+  get alone(): PacketScan {
+    return (this.aloneScan ??= new PacketScan([this]));
+  }
 
   constructor(rules: number[], all: readonly CompiledRule[], ipIndexed: Uint8Array) {
     this.rules = rules;
@@ -104,6 +110,38 @@ export class PacketGroup {
     this.pre.build();
     this.preHead.build();
     this.preAll.build();
+  }
+}
+
+/**
+ * The prefilters one packet is scanned with — its `any` group's and its port
+ * group's, whole-payload and anchored — as the parts of one MatcherUnion, so
+ * the payload is read once, not up to four times.
+ */
+export class PacketScan {
+  readonly pres: Prefilter[] = [];
+  /** Per part: how many payload bytes it scans (-1: all of them). */
+  readonly heads: Int32Array;
+  /** Per part, filled per packet: min(payload length, head). */
+  readonly limits: Int32Array;
+  readonly union: MatcherUnion | null;
+
+  constructor(groups: readonly (PacketGroup | null)[]) {
+    const heads: number[] = [];
+    for (const g of groups) {
+      if (g === null) continue;
+      if (g.pre.patRules.length > 0) {
+        this.pres.push(g.pre);
+        heads.push(-1);
+      }
+      if (g.preHead.patRules.length > 0 && g.headLen > 0) {
+        this.pres.push(g.preHead);
+        heads.push(g.headLen);
+      }
+    }
+    this.heads = Int32Array.from(heads);
+    this.limits = new Int32Array(heads.length);
+    this.union = this.pres.length > 0 ? new MatcherUnion(this.pres.map((p) => p.mpm)) : null;
   }
 }
 
@@ -153,6 +191,8 @@ export class PortGroups {
   any!: PacketGroup;
   readonly byPort = new Uint16Array(65536);
   readonly groups: PacketGroup[] = [];
+  /** scans[k]: the `any` group with port group k in one pass (k = 0: the `any` group alone). */
+  readonly scans: PacketScan[] = [];
 }
 
 /** A port list covering more than this many ports (`!80`, `1024:`) is grouped with `any`: repeating it in every port group would cost more than it filters. */
@@ -359,6 +399,7 @@ function buildPortGroups(rules: readonly CompiledRule[], members: number[], dir:
     segGroup[g] = id;
   });
   for (let p = 0; p < 65536; p++) pg.byPort[p] = segGroup[segOf[p]!]!;
+  pg.groups.forEach((g, k) => pg.scans.push(new PacketScan([pg.any, k === 0 ? null : g])));
   return pg;
 }
 
