@@ -74,6 +74,17 @@ export const SPLITTING_DISSECTORS: readonly string[] = ['rtp', 'rtcp', 't38', 's
 /** Encapsulations (tshark names) Harrier's decoder does not handle: PPPoE session, Cisco FabricPath. */
 export const UNSUPPORTED_ENCAPS: readonly string[] = ['pppoes', 'cfp'];
 
+/** Whether tshark's protocol list has an IP layer inside the `depth`-th TCP/UDP layer (0 outermost). */
+function ipInside(protocols: string, depth: number): boolean {
+  const ps = protocols.split(':');
+  let n = -1;
+  for (let k = 0; k < ps.length; k++) {
+    if (ps[k] === 'tcp' || ps[k] === 'udp') n++;
+    else if (n === depth && (ps[k] === 'ip' || ps[k] === 'ipv6')) return true;
+  }
+  return false;
+}
+
 function l4Error(ev: readonly string[] | undefined): boolean {
   return ev !== undefined && ev.some((e) => e.startsWith('decoder.tcp.') || e.startsWith('decoder.udp.'));
 }
@@ -213,6 +224,8 @@ export function compareFile(name: string, frames: readonly TsFrame[], h: Harrier
       const other = fr.layers.find((l) => l !== mine && hf.key === layerKey(l));
       if (portZero(hf) && l4Error(h.eventsOf.get(i))) note(convNode[ci], WHY.invalidL4Counted);
       else if (mine !== undefined && other !== undefined && other.depth > mine.depth && hf.tunnel) note(convNode[ci], WHY.tunnelOuter);
+      // the inner packet is no TCP/UDP (ICMPv6 in Teredo, ICMP in VXLAN): tshark too sees an IP layer inside this UDP one
+      else if (mine !== undefined && hf.tunnel && hf.proto !== 6 && hf.proto !== 17 && ipInside(fr.protocols, mine.depth)) note(convNode[ci], WHY.tunnelOuter);
       else if (mine !== undefined && other !== undefined && other.depth < mine.depth && !hf.tunnel) note(convNode[ci], WHY.tunnelInner);
       else {
         note(convNode[ci], BAD);
