@@ -924,6 +924,10 @@ export class Decoder implements EventSink {
         return this.ipInIp(pkt, b, off, end, v, 6);
       case 47:
         return this.gre(pkt, b, off, end);
+      case 50:
+        // ESP: only the SPI is readable; Suricata keys ESP flows by it (flow record `spi`)
+        if (end - off >= 8) pkt.espSpi = ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
+        return true;
       case 132:
         this.c[C.SCTP]++;
         if (end - off >= 4) {

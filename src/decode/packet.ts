@@ -150,6 +150,8 @@ export class Packet {
   icmpCode = -1;
   icmpId = -1;
   icmpSeq = -1;
+  /** ESP (RFC 4303): the security parameter index, -1 when not ESP or shorter than its 8-byte header. */
+  espSpi = -1;
   /**
    * For ICMP errors, the embedded original datagram's header fields
    * (the protocol and ports of the packet that caused the error).
@@ -249,6 +251,7 @@ export class Packet {
     this.icmpCode = -1;
     this.icmpId = -1;
     this.icmpSeq = -1;
+    this.espSpi = -1;
     this.icmpInnerValid = false;
     this.icmpInnerProto = 0;
     this.icmpInnerIpVersion = 0;

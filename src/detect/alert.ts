@@ -209,7 +209,8 @@ export class AlertPath {
         start: eveTimestamp(flow.startSec, flow.startNsec),
         src_ip: flowClientIp(flow),
         dest_ip: flowServerIp(flow),
-        ...(flow.proto === 1 || flow.proto === 58 ? {} : { src_port: flow.clientPort, dest_port: flow.serverPort }),
+        // ports only where the protocol has them (ESP flows keep their SPI in the port slots)
+        ...(flow.proto === 6 || flow.proto === 17 || flow.proto === 132 ? { src_port: flow.clientPort, dest_port: flow.serverPort } : {}),
       };
     }
     if (site.tx) {

@@ -92,9 +92,14 @@ export function icmpCounterpart(proto: number, type: number): number {
 export function flowRecord(f: Flow): Record<string, unknown> {
   // Suricata stamps a flow record with the flow's start time.
   const rec = flowHeader(f, 'flow', f.startSec, f.startNsec);
-  if (f.proto === 1 || f.proto === 58) {
+  const p = f.proto;
+  if (p !== 6 && p !== 17 && p !== 132) {
+    // Suricata's flow header has ports for TCP, UDP and SCTP only
     delete rec.src_port;
     delete rec.dest_port;
+  }
+  if (p === 50) rec.spi = f.clientPort * 65536 + f.serverPort;
+  if (p === 1 || p === 58) {
     if (f.icmpType >= 0) {
       rec.icmp_type = f.icmpType;
       rec.icmp_code = f.icmpCode;

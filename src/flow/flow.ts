@@ -99,6 +99,7 @@ export class Flow {
   /**
    * Ports; for ICMP echo flows the identifier sits in the port of the side that
    * sent the request (clientPort), serverPort is 0; other ICMP flows use 0/0.
+   * ESP flows hold the SPI: high 16 bits in clientPort, low in serverPort.
    */
   clientPort = 0;
   serverPort = 0;

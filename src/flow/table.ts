@@ -185,6 +185,12 @@ export class FlowTable {
     if (proto === 6 || proto === 17 || proto === 132) {
       sp = pkt.sport;
       dp = pkt.dport;
+    } else if (proto === 50) {
+      // ESP: one flow per SPI, as Suricata's FlowCompareESP; the SPI rides in the two port slots (EVE `spi`)
+      if (pkt.espSpi >= 0) {
+        sp = pkt.espSpi >>> 16;
+        dp = pkt.espSpi & 0xffff;
+      }
     } else if (proto === 1 || proto === 58) {
       const t = pkt.icmpType;
       const id = pkt.icmpId >= 0 ? pkt.icmpId & 0xffff : 0;

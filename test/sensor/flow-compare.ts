@@ -36,7 +36,7 @@ export const WHY = {
   icmpError: 'frame: icmp error attached to flow',
   /** tshark counts the outer UDP layer of a tunnel Harrier decodes; Harrier counts the frame in the inner flow only. */
   tunnelOuter: 'frame: tunnel outer layer (harrier tracks the inner flow)',
-  /** tshark decodes a tunnel Harrier does not (GTP-U, Teredo, …): Harrier counts the outer flow only. */
+  /** tshark decodes a tunnel Harrier does not (GTP-U; Teredo with an authentication header, which Harrier leaves as UDP as Suricata does, …): Harrier counts the outer flow only. */
   tunnelInner: 'frame: tunnel inner layer not decoded by harrier',
   /** An IP fragment Harrier could not reassemble (held at the end, or snapped) while tshark reassembled or dissected it. */
   fragment: 'frame: ip fragment not reassembled',
