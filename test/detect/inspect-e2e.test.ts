@@ -17,17 +17,8 @@ import type { ContentOp } from '../../src/detect/rules/ast.js';
 import { compileProgram, runProgram, InspectState, RuleVars, type CompiledProgram } from '../../src/detect/engine/inspect.js';
 import { MultiPatternMatcher, MatchSet, FOLD } from '../../src/detect/engine/mpm.js';
 import { sharedPath, skipWithoutShared } from '../support/shared.js';
+import { mulberry32 as rng } from '../support/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function content(bytes: Uint8Array, o: Partial<ContentOp> = {}): ContentOp {
   return { kind: 'content', bytes, nocase: false, negated: false, offset: null, depth: null, distance: null, within: null, startsWith: false, endsWith: false, fastPattern: false, fastPatternOnly: false, fastPatternChop: null, rawbytes: false, ...o };

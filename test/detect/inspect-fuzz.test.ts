@@ -8,17 +8,8 @@ import assert from 'node:assert/strict';
 import type { BufferOp, NumOrVar } from '../../src/detect/rules/ast.js';
 import { compileProgram, runProgram, InspectState, RuleVars, InspectCompileError } from '../../src/detect/engine/inspect.js';
 import { DatasetRegistry } from '../../src/detect/engine/datasets.js';
+import { mulberry32 as rng } from '../support/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('random programs on random buffers never throw', () => {
   const iterations = Number(process.env.HARRIER_FUZZ_ITERATIONS ?? 3000);

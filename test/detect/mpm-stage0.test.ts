@@ -9,17 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MultiPatternMatcher, MatcherUnion, MatchSet, FOLD } from '../../src/detect/engine/mpm.js';
+import { mulberry32 as rng } from '../support/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface P {
   bytes: Uint8Array;

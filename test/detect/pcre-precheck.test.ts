@@ -10,21 +10,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analysePattern, compilePcre, execPcre, pcreResult, pcreStats } from '../../src/detect/engine/pcre.js';
 import type { PcreOp } from '../../src/detect/rules/ast.js';
+import { mulberry32 as rng } from '../support/random.js';
 
 function op(source: string, jsFlags: string, anchored: boolean): PcreOp {
   return { kind: 'pcre', source, jsFlags, negated: false, relative: false, anchored, raw: `/${source}/${jsFlags}`, overrideLimits: false, captures: {} };
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** [JS pattern source (as the rule front end emits it), a subject it matches]. */
 const CASES: [string, string][] = [

@@ -154,6 +154,8 @@ export class InspectState {
 export class SearchMemo {
   /** Off: every search and pcre run is done afresh (tests compare both ways). */
   enabled = true;
+  /** Searches and pcre runs answered from the memo (cumulative; tests read it). */
+  hits = 0;
   epoch = 0;
   /** Per op index: epoch of the counters below. */
   opEp = new Uint32Array(64);
@@ -752,6 +754,7 @@ function searchMemo(o: Op, i: number, buf: Uint8Array, base: number, blen: numbe
     cnt = listOccurrences(o, i, buf, base, blen, mm);
   }
   // First listed occurrence at or after base+offset, then bounded by depth.
+  mm.hits++;
   const occ = mm.occ;
   let lo = mm.occStart[i]!;
   let hi = lo + cnt;
@@ -851,7 +854,10 @@ function pcreMatch(o: Op, opIndex: number, buf: Uint8Array, base: number, blen: 
   const mm = st.memo;
   const first = from <= 0 && mm.enabled;
   const slot = first ? (Math.imul(opIndex + 1, 0x9e3779b1) ^ Math.imul(rel, 0x85ebca6b)) >>> 22 : 0;
-  if (first && mm.pcreEp[slot] === mm.epoch && mm.pcreOp[slot] === opIndex && mm.pcreAt[slot] === rel) return p.negated ? 1 : 0;
+  if (first && mm.pcreEp[slot] === mm.epoch && mm.pcreOp[slot] === opIndex && mm.pcreAt[slot] === rel) {
+    mm.hits++;
+    return p.negated ? 1 : 0;
+  }
   const r = execPcre(p, subject, from < 0 ? 0 : from);
   if (r === 0 && first) {
     mm.pcreEp[slot] = mm.epoch;
