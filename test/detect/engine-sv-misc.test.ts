@@ -394,3 +394,18 @@ test('byte_math takes its byte count from a variable (detect-bytemath-05)', () =
   assert.equal(matches(ops, Buffer.from([2, 0, 2])), false);
   assert.equal(matches(ops, Buffer.from([5, 0, 1, 0, 0, 0])), false, 'more than 4 binary bytes never matches');
 });
+
+test('dsize:!N needs a payload (Suricata sets the payload requirement); dsize:<N matches empty packets (suricata-verify test-dsize-values)', () => {
+  const frames = tcpConv(40000, 1028, ['0123456789']);
+  const { alerts, sid } = run(
+    rules(
+      'alert tcp any any -> any any (msg:"ne"; dsize:!9; sid:7;)',
+      'alert tcp any any -> any any (msg:"lt"; dsize:<10; sid:2;)',
+    ),
+    frames,
+  );
+  const count = (s: number) => alerts.filter((a) => sid(a) === s).length;
+  assert.equal(count(7), 1);
+  // Every frame but the 10-byte segment is empty.
+  assert.equal(count(2), frames.length - 1);
+});

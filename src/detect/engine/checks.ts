@@ -54,7 +54,9 @@ const flowOnly = (fn: (f: Flow | null, d: 0 | 1) => boolean): CompiledCheck => (
 /** Compile one check; throws an Error with the reason when the engine cannot evaluate it. */
 export function compileCheck(c: PacketCheck): CompiledCheck {
   switch (c.kind) {
-    case 'dsize': return pktOnly((p) => intCmp(c.cmp, p.payloadLen));
+    // Suricata gives `dsize:!N` its payload requirement (the signature mask), so
+    // a packet without payload never matches it; `<` and `<=` do match empty packets.
+    case 'dsize': return c.cmp.op === '!=' ? pktOnly((p) => p.payloadLen > 0 && p.payloadLen !== c.cmp.value) : pktOnly((p) => intCmp(c.cmp, p.payloadLen));
     case 'ttl': return pktOnly((p) => p.ipVersion !== 0 && intCmp(c.cmp, p.ttl));
     case 'tos': return pktOnly((p) => intCmp(c.cmp, p.tos) !== c.negated);
     case 'id': return pktOnly((p) => p.ipVersion === 4 && p.ipId === c.value);

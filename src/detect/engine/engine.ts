@@ -75,6 +75,8 @@ export interface EngineLoadStats {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Stream chunks one packet can hand over before its inspection (its own data plus held data it released). */
+const DEFER_MAX = 16;
 
 /** What the engine loads: the front end's RuleSet fits (rules and threshold.config). */
 export interface EngineInput extends EngineRules {
@@ -102,6 +104,26 @@ export class SignatureEngine implements Detector {
   private readonly xbits: XbitsTable;
   private readonly streamOn: boolean;
   private scratch = Buffer.allocUnsafe(64 * 1024);
+  /**
+   * Stream chunks held until the packet carrying them has been prefiltered.
+   * The reassembler hands in-order data over while the pipeline handles the
+   * packet, before the packet hook (the app layer must parse first, as in
+   * Suricata), so the chunk is inspected at the end of `packet()`, where the
+   * packet's prefilter hits can stand in for a scan of the chunk. Later chunks
+   * of the same flow direction in that packet (held data the packet released)
+   * wait too, to keep stream order. Fixed arrays: no allocation per packet.
+   */
+  private readonly deferFlow: (Flow | null)[] = new Array<Flow | null>(DEFER_MAX).fill(null);
+  private readonly deferBuf: (Buffer | null)[] = new Array<Buffer | null>(DEFER_MAX).fill(null);
+  private readonly deferDir = new Uint8Array(DEFER_MAX);
+  private readonly deferOff = new Int32Array(DEFER_MAX);
+  private readonly deferLen = new Int32Array(DEFER_MAX);
+  private deferN = 0;
+  /** The pipeline's (reused) Packet and the number of the packet `packet()` last ran for. */
+  private pktObj: Packet | null = null;
+  private inspectedPkt = -1;
+  /** True only while deferred chunks are inspected: the packet's hits are this chunk's. */
+  private reuseHits = false;
   private readonly txCache = new TxBufferCache();
   private readonly txFired: Uint32Array;
   private txEpoch = 0;
@@ -186,13 +208,15 @@ export class SignatureEngine implements Detector {
   // ---------------------------------------------------------------- packets
 
   packet(pkt: Packet, flow: Flow | null, dir: Direction): void {
+    this.pktObj = pkt;
+    this.inspectedPkt = pkt.num;
     this.now = pkt.tsSec;
     this.nowNsec = pkt.tsNsec;
     this.cPackets++;
     const fs = flow !== null ? peekFlowState(flow) : null;
     if (fs !== null && fs.encryptFrom !== 0 && fs.encryptFrom !== pkt.num) encryptNow(fs);
     if (fs !== null && fs.pass) {
-      this.serial++;
+      this.endPacket();
       return;
     }
     this.packetGroups(pkt.proto, dir, dir === 0 ? pkt.dport : pkt.sport);
@@ -200,7 +224,7 @@ export class SignatureEngine implements Detector {
     const g2 = this.g2;
     const ipIdx = this.groups.ip;
     if (g1.rules.length === 0 && g2 === null && ipIdx.ruleCount === 0) {
-      this.serial++;
+      this.endPacket();
       return;
     }
     // Endpoints of this packet as it travels.
@@ -247,7 +271,33 @@ export class SignatureEngine implements Detector {
       }
       if (this.matched(r, flow, dir, null, pkt, { buf: pkt.data, off: pkt.payloadOff, len: pkt.payloadLen }, false)) break;
     }
+    this.endPacket();
+  }
+
+  /** Inspects the stream chunks this packet delivered (same serial: a rule fires once per packet), then ends the packet. */
+  private endPacket(): void {
+    if (this.deferN > 0) {
+      this.reuseHits = true;
+      for (let k = 0; k < this.deferN; k++) {
+        const flow = this.deferFlow[k]!;
+        const buf = this.deferBuf[k]!;
+        this.deferFlow[k] = null;
+        this.deferBuf[k] = null;
+        this.inspectStream(flow, this.deferDir[k] as Direction, buf, this.deferOff[k]!, this.deferLen[k]!);
+      }
+      this.deferN = 0;
+      this.reuseHits = false;
+    }
     this.serial++;
+  }
+
+  /** Whether a stream chunk must wait for the end of the current packet's inspection (see `deferFlow`). */
+  private mustDefer(flow: Flow, dir: Direction, buf: Buffer, off: number, len: number): boolean {
+    const p = this.pktObj;
+    if (p === null || this.alerts.flowTimeout || p.num !== this.alerts.packetNumber || this.inspectedPkt === p.num) return false;
+    if (buf === p.data && off >= p.payloadOff && off + len <= p.payloadOff + p.payloadLen) return true;
+    for (let k = 0; k < this.deferN; k++) if (this.deferFlow[k] === flow && this.deferDir[k] === dir) return true;
+    return false;
   }
 
   /**
@@ -372,6 +422,34 @@ export class SignatureEngine implements Detector {
 
   stream(flow: Flow, dir: Direction, buf: Buffer, off: number, len: number): void {
     if (!this.streamOn || len <= 0) return;
+    if (this.mustDefer(flow, dir, buf, off, len)) {
+      if (this.deferN === DEFER_MAX) {
+        // More chunks in one packet than the slots hold (not seen in practice): inspect what waits now,
+        // in order, each with a full scan, so nothing is lost or reordered.
+        const n = this.deferN;
+        this.deferN = 0;
+        for (let k = 0; k < n; k++) {
+          const f = this.deferFlow[k]!;
+          const b = this.deferBuf[k]!;
+          this.deferFlow[k] = null;
+          this.deferBuf[k] = null;
+          this.inspectStream(f, this.deferDir[k] as Direction, b, this.deferOff[k]!, this.deferLen[k]!);
+        }
+        this.inspectStream(flow, dir, buf, off, len);
+        return;
+      }
+      const k = this.deferN++;
+      this.deferFlow[k] = flow;
+      this.deferBuf[k] = buf;
+      this.deferDir[k] = dir;
+      this.deferOff[k] = off;
+      this.deferLen[k] = len;
+      return;
+    }
+    this.inspectStream(flow, dir, buf, off, len);
+  }
+
+  private inspectStream(flow: Flow, dir: Direction, buf: Buffer, off: number, len: number): void {
     const fs = flowState(flow);
     if (fs.encryptFrom !== 0 && fs.encryptFrom !== this.alerts.packetNumber) encryptNow(fs);
     if (fs.pass || fs.encrypted) return;
@@ -396,15 +474,15 @@ export class SignatureEngine implements Detector {
       this.candBegin();
       this.candAdd(g1.alwaysStream);
       if (g2 !== null) this.candAdd(g2.alwaysStream);
-      // When the chunk is exactly one packet's payload that the packet path already prefiltered
-      // (the reassembler hands data over when it is acknowledged, after that packet), its hits
-      // are reused and only the seam with the kept tail is scanned: a fast pattern wholly inside
-      // the chunk was found then, one crossing the seam is found here. Otherwise (several
-      // packets, data seen before the packet path, overflow) the whole window is scanned, from
-      // where a pattern could end inside the new bytes. Measured on public-mix: the TCP payload
-      // was scanned twice before this, and the scan was the largest cost.
+      // When the chunk lies in the payload of the packet just prefiltered (chunks wait for the
+      // end of packet(), see `deferFlow`), that packet's hits are reused and only the seam with
+      // the kept tail is scanned: a fast pattern wholly inside the chunk was found then, one
+      // crossing the seam is found here. Otherwise (data of several packets, held data released
+      // by a later packet, overflow, flow end) the whole window is scanned, from where a pattern
+      // could end inside the new bytes. Measured on public-mix: the TCP payload was scanned
+      // twice before this, and the scan was the largest cost.
       const pend = fs.pending[dir];
-      if (fs.pendingPkts[dir] === 1) {
+      if (this.reuseHits && fs.pendingPkts[dir] === 1) {
         for (let j = 0; j < pend.length; j++) this.candOne(pend[j]!);
         this.candSeam(g1.preAll, win, tailLen, total);
         if (g2 !== null) this.candSeam(g2.preAll, win, tailLen, total);
