@@ -79,3 +79,14 @@ test('a rule matching both packet and stream still fires once per packet', () =>
   const got = alerts([both], conv(['hello world ', 'xxxxxxxxxxEVILxxx']));
   assert.deepEqual(got.map((a) => a.sid), [2]);
 });
+
+test('more chunks in one packet than the engine holds back: all inspected, in order', () => {
+  // 24 segments; 1…23 arrive first and are held, segment 0 releases them all in one packet.
+  const segs = Array.from({ length: 24 }, (_, i) => (i === 20 ? 'yyyyyyEVILyyyy' : i === 22 ? 'qqqqqqqqqqqqEV' : i === 23 ? 'ILqqqqqqqqqqqq' : 'zzzzzzzzzzzzzz'));
+  const order = [...segs.keys()].slice(1).concat([0]);
+  const got = alerts([STREAM_RULE], conv(segs, order));
+  assert.deepEqual(got.map((a) => a.sid), [1]);
+  // The split pattern alone (segments 22|23) is found across the chunk seam too.
+  const split = segs.map((x, i) => (i === 20 ? 'zzzzzzzzzzzzzz' : x));
+  assert.deepEqual(alerts([STREAM_RULE], conv(split, order)).map((a) => a.sid), [1]);
+});

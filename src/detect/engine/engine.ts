@@ -276,19 +276,23 @@ export class SignatureEngine implements Detector {
 
   /** Inspects the stream chunks this packet delivered (same serial: a rule fires once per packet), then ends the packet. */
   private endPacket(): void {
-    if (this.deferN > 0) {
-      this.reuseHits = true;
-      for (let k = 0; k < this.deferN; k++) {
-        const flow = this.deferFlow[k]!;
-        const buf = this.deferBuf[k]!;
-        this.deferFlow[k] = null;
-        this.deferBuf[k] = null;
-        this.inspectStream(flow, this.deferDir[k] as Direction, buf, this.deferOff[k]!, this.deferLen[k]!);
-      }
-      this.deferN = 0;
-      this.reuseHits = false;
-    }
+    if (this.deferN > 0) this.flushDeferred(true);
     this.serial++;
+  }
+
+  /** Inspects the waiting stream chunks in order; `reuse`: the current packet has been prefiltered. */
+  private flushDeferred(reuse: boolean): void {
+    const n = this.deferN;
+    this.deferN = 0;
+    this.reuseHits = reuse;
+    for (let k = 0; k < n; k++) {
+      const flow = this.deferFlow[k]!;
+      const buf = this.deferBuf[k]!;
+      this.deferFlow[k] = null;
+      this.deferBuf[k] = null;
+      this.inspectStream(flow, this.deferDir[k] as Direction, buf, this.deferOff[k]!, this.deferLen[k]!);
+    }
+    this.reuseHits = false;
   }
 
   /** Whether a stream chunk must wait for the end of the current packet's inspection (see `deferFlow`). */
@@ -426,15 +430,7 @@ export class SignatureEngine implements Detector {
       if (this.deferN === DEFER_MAX) {
         // More chunks in one packet than the slots hold (not seen in practice): inspect what waits now,
         // in order, each with a full scan, so nothing is lost or reordered.
-        const n = this.deferN;
-        this.deferN = 0;
-        for (let k = 0; k < n; k++) {
-          const f = this.deferFlow[k]!;
-          const b = this.deferBuf[k]!;
-          this.deferFlow[k] = null;
-          this.deferBuf[k] = null;
-          this.inspectStream(f, this.deferDir[k] as Direction, b, this.deferOff[k]!, this.deferLen[k]!);
-        }
+        this.flushDeferred(false);
         this.inspectStream(flow, dir, buf, off, len);
         return;
       }
