@@ -8,31 +8,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MultiPatternMatcher, MatcherUnion, MatchSet, FOLD } from '../../src/detect/engine/mpm.js';
+import { MultiPatternMatcher, MatcherUnion, MatchSet } from '../../src/detect/engine/mpm.js';
 import { mulberry32 as rng } from '../support/random.js';
+import { naiveMatches, type NaivePattern } from './mpm-naive.js';
 
-
-interface P {
-  bytes: Uint8Array;
-  nocase: boolean;
-  id: number;
-}
+type P = NaivePattern;
 
 function naive(pats: P[], buf: Uint8Array, off: number, len: number): number[] {
-  const out = new Set<number>();
-  for (const p of pats) {
-    const m = p.bytes.length;
-    for (let i = off; i + m <= off + len; i++) {
-      let k = 0;
-      if (p.nocase) while (k < m && FOLD[buf[i + k]] === FOLD[p.bytes[k]]) k++;
-      else while (k < m && buf[i + k] === p.bytes[k]) k++;
-      if (k === m) {
-        out.add(p.id);
-        break;
-      }
-    }
-  }
-  return [...out].sort((a, b) => a - b);
+  return [...naiveMatches(pats, buf, off, len)].sort((a, b) => a - b);
 }
 
 const isLetter = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);

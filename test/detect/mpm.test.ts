@@ -8,33 +8,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { MultiPatternMatcher, MatchSet, FOLD } from '../../src/detect/engine/mpm.js';
+import { MultiPatternMatcher, MatchSet } from '../../src/detect/engine/mpm.js';
 import { sharedPath, skipWithoutShared } from '../support/shared.js';
 import { mulberry32 as rng } from '../support/random.js';
+import { naiveMatches, type NaivePattern } from './mpm-naive.js';
 
-
-interface P {
-  bytes: Uint8Array;
-  nocase: boolean;
-  id: number;
-}
-
-function naive(pats: P[], buf: Uint8Array, off: number, len: number): Set<number> {
-  const out = new Set<number>();
-  for (const p of pats) {
-    const m = p.bytes.length;
-    for (let i = off; i + m <= off + len; i++) {
-      let k = 0;
-      if (p.nocase) while (k < m && FOLD[buf[i + k]] === FOLD[p.bytes[k]]) k++;
-      else while (k < m && buf[i + k] === p.bytes[k]) k++;
-      if (k === m) {
-        out.add(p.id);
-        break;
-      }
-    }
-  }
-  return out;
-}
+type P = NaivePattern;
+const naive = naiveMatches;
 
 function found(hits: MatchSet): Set<number> {
   return new Set(Array.from(hits.ids.subarray(0, hits.count)));
