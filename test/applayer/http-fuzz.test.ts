@@ -82,14 +82,16 @@ test(`fuzz: ${ITER} mutated conversations in random chunks never throw, hang or 
   const r = rng(SEED);
   const cfg = { headLimit: 4096, requestBodyLimit: 2048, responseBodyLimit: 2048, maxPendingTx: 8, extendedEve: true };
   const decl = createHttpParser(cfg);
-  let txs = 0, events = 0, abandons = 0, slowest = 0;
+  let txs = 0, events = 0, abandons = 0, slowest = 0, corruptBodies = 0;
   gc();
-  const heap0 = process.memoryUsage().heapUsed;
+  // heap and off-heap (Buffers, native zlib state): a leak in either counts
+  const used = (): number => { const m = process.memoryUsage(); return m.heapUsed + m.external; };
+  const heap0 = used();
   for (let i = 0; i < ITER; i++) {
     const seed = SEEDS[r() % SEEDS.length]!;
     const script = seed.map(([d, b]) => [d, r() % 4 === 0 ? b : mutate(b, r)] as const);
     const got: HttpTx[] = [];
-    const ctx: AppParserContext = { tx: (t) => { got.push(t as HttpTx); }, event: () => { events++; }, abandon: () => { abandons++; } };
+    const ctx: AppParserContext = { tx: (t) => { got.push(t as HttpTx); }, event: (e) => { events++; if (e === 'http.gzip_decompression_failed') corruptBodies++; }, abandon: () => { abandons++; } };
     const t0 = performance.now();
     try {
       const st = decl.create(ctx);
@@ -118,11 +120,13 @@ test(`fuzz: ${ITER} mutated conversations in random chunks never throw, hang or 
     txs += got.length;
   }
   gc();
-  const grown = (process.memoryUsage().heapUsed - heap0) / 1048576;
+  const grown = (used() - heap0) / 1048576;
   assert.ok(slowest < 5000, `slowest input took ${slowest.toFixed(1)} ms`);
   assert.ok(grown < 64, `heap grew ${grown.toFixed(1)} MB after a full collection`);
   assert.ok(txs > ITER / 4, `only ${txs} transactions: mutations too destructive to test much`);
-  if (process.env.HARRIER_VERBOSE) console.log({ ITER, txs, events, abandons, slowestMs: slowest, heapGrowthMB: grown });
+  // corrupt compressed bodies are the input that once leaked (node:zlib's error path)
+  assert.ok(corruptBodies > ITER / 100, `only ${corruptBodies} corrupt compressed bodies`);
+  if (process.env.HARRIER_VERBOSE) console.log({ ITER, txs, events, abandons, corruptBodies, slowestMs: slowest, heapGrowthMB: grown });
 });
 
 test('fuzz: the probe never throws on random bytes and agrees with its definition', () => {

@@ -5,17 +5,14 @@
  * response-body-limit), growing by doubling from a small start (or from the
  * Content-Length when known) so a 100-byte body does not cost 100 KiB.
  *
- * Content decoding: node:zlib has no public *synchronous* streaming API
- * (`_processChunk` closes the engine after one call), and the parser must be
- * synchronous, so compressed bytes are collected (bounded: output limit +
- * 16 KiB — compressed data needed for `limit` decoded bytes is at most about
- * that) and decoded once when the body ends, with `maxOutputLength` as the
- * bomb guard. When the output would exceed the limit or the stream is
- * corrupt part-way, a prefix that decodes cleanly within the limit is found
- * (doubling, then four bisection steps: about five full decodes of work), so
- * the first bytes are still inspected.
+ * Content decoding: the parser is synchronous, so compressed bytes are
+ * collected (bounded: output limit + 16 KiB — compressed data needed for
+ * `limit` decoded bytes is at most about that) and decoded once when the body
+ * ends by our own inflater (inflate.ts: why not node:zlib is said there),
+ * which stops at the limit (the bomb guard) and keeps what it decoded before
+ * a data error, so the first bytes of a corrupt body are still inspected.
  */
-import * as zlib from 'node:zlib';
+import { gzipDataStart, inflate, isZlibHeader } from './inflate.js';
 
 /**
  * Copy src[s..e) to dst at d. Buffer#copy of a sub-range allocates a
@@ -105,51 +102,6 @@ export function parseCodings(v: Buffer): Coding[] | null {
   return out.reverse();
 }
 
-function isZlibHeader(b: Buffer): boolean {
-  return b.length >= 2 && (b[0]! & 0x0f) === 8 && ((b[0]! << 8) | b[1]!) % 31 === 0;
-}
-
-const SYNC = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
-
-function inflateOnce(data: Buffer, coding: Coding, limit: number): Buffer {
-  const opts = { ...SYNC, maxOutputLength: Math.max(1, limit) };
-  // libhtp's decompressors switch between gzip and deflate when the data
-  // says otherwise; the gzip magic decides here
-  if (coding === 'gzip' || (data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b)) {
-    try {
-      return zlib.gunzipSync(data, opts);
-    } catch (e) {
-      if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw e;
-      // zlib refuses reserved flag bits and bad header CRCs that browsers
-      // (and libhtp) let pass: skip the gzip header ourselves and inflate the
-      // deflate data; a body that is not gzip at all is tried as deflate
-      // (only for those headers: raw inflate skips the CRC check that finds
-      // corrupt bodies)
-      const start = gzipDataStart(data);
-      if (start < 0) return isZlibHeader(data) ? zlib.inflateSync(data, opts) : zlib.inflateRawSync(data, opts);
-      if ((data[3]! & 0xe2) === 0) throw e;
-      return zlib.inflateRawSync(data.subarray(start), opts);
-    }
-  }
-  // "deflate" is meant to be zlib-wrapped, but servers also send raw deflate
-  return isZlibHeader(data) ? zlib.inflateSync(data, opts) : zlib.inflateRawSync(data, opts);
-}
-
-/** Offset of the deflate data after a gzip header (RFC 1952 §2.3), or -1 if there is none. */
-function gzipDataStart(b: Buffer): number {
-  if (b.length < 10 || b[0] !== 0x1f || b[1] !== 0x8b || b[2] !== 8) return -1;
-  const flg = b[3]!;
-  let off = 10;
-  if (flg & 0x04) {
-    if (off + 2 > b.length) return -1;
-    off += 2 + (b[off]! | (b[off + 1]! << 8));
-  }
-  if (flg & 0x08) { while (off < b.length && b[off] !== 0) off++; off++; }
-  if (flg & 0x10) { while (off < b.length && b[off] !== 0) off++; off++; }
-  if (flg & 0x02) off += 2;
-  return off <= b.length ? off : -1;
-}
-
 export interface DecodeResult {
   data: Buffer;
   /** The whole input decoded without error. */
@@ -159,31 +111,14 @@ export interface DecodeResult {
 }
 
 /** Decode one coding layer of `data`, keeping at most `limit` output bytes. */
-export function decodeBounded(data: Buffer, coding: Coding, limit: number): DecodeResult {
+export function decodeBounded(data: Buffer, _coding: Coding, limit: number): DecodeResult {
   if (data.length === 0) return { data: EMPTY, ok: true, limited: false };
-  let limited = false;
-  try {
-    return { data: inflateOnce(data, coding, limit), ok: true, limited: false };
-  } catch (e) {
-    limited = (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-  }
-  // Find a prefix that decodes within the limit: grow it by doubling, then
-  // refine by a few bisection steps (lo decodes, hi does not). Bounded work
-  // (about 5 full decodes) so corrupt bodies cannot be used to burn CPU.
-  let lo = 0, hi = data.length;
-  let best: Buffer = EMPTY;
-  const attempt = (n: number): boolean => {
-    try {
-      best = inflateOnce(data.subarray(0, n), coding, limit);
-      lo = n;
-      return true;
-    } catch (e) {
-      if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') limited = true;
-      hi = n;
-      return false;
-    }
-  };
-  for (let n = 1024; n < hi; n *= 2) if (!attempt(n)) break;
-  for (let k = 0; k < 4 && hi - lo > 1; k++) attempt((lo + hi) >>> 1);
-  return { data: best, ok: false, limited };
+  // The declared coding is only a hint: libhtp's decompressors switch between
+  // gzip and deflate when the data says otherwise, so the gzip magic decides, and "deflate" is meant to be
+  // zlib-wrapped but servers also send raw deflate
+  const wrapper = gzipDataStart(data) !== -1 ? 'gzip' : isZlibHeader(data) ? 'zlib' : 'raw';
+  const r = inflate(data, wrapper, limit);
+  // a copy: the inflater's output buffer may be much larger than what it holds
+  const out = r.data.length === 0 ? EMPTY : Buffer.from(r.data);
+  return { data: out, ok: r.status !== 'error', limited: r.status === 'limit' };
 }
