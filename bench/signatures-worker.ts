@@ -15,7 +15,7 @@ export function createWorkerPipeline(options: { rules: string; vars: string }, c
   p.flows.partitionIds(ctx.index, ctx.count);
   p.addDetector(new SignatureEngine(loadRules([options.rules], { vars: cfg.vars }), p.alerts));
   return {
-    frame: (d, o, c, ol, s, ns, lt, i) => p.frame(d, o, c, ol, s, ns, lt, i),
+    frame: (d, o, c, ol, s, ns, lt, i, n) => p.frame(d, o, c, ol, s, ns, lt, i, n),
     finish: () => p.finish(),
     // Workers share the process: each reports the process's RSS, so the sum over N workers is N × RSS.
     counters: () => ({ ...p.counters(), 'bench.rss_mb': process.memoryUsage().rss / 1e6 }),

@@ -24,7 +24,8 @@ export async function createWorkerPipeline(s: AnalysisSettings, ctx: WorkerConte
   const p = a.pipeline;
   p.flows.partitionIds(ctx.index, ctx.count);
   return {
-    frame: (d, o, c, ol, sec, ns, lt, i) => p.frame(d, o, c, ol, sec, ns, lt, i),
+    // n: the frame's number in the whole capture, so pcap_cnt is the same as without workers.
+    frame: (d, o, c, ol, sec, ns, lt, i, n) => p.frame(d, o, c, ol, sec, ns, lt, i, n),
     finish: () => {
       p.finish();
       eve?.close();

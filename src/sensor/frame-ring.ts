@@ -10,9 +10,12 @@
  * or full.
  *
  * Layout: Int32 control words, then the data area. A record is
- * [capLen, origLen, tsSec, tsNsec, linkType, ifIndex] (6 × u32) + frame bytes,
- * padded to 4 bytes. A record never wraps: when it does not fit before the
- * end, the producer writes a WRAP marker and starts again at 0. Positions are
+ * [capLen, origLen, tsSec, tsNsec, linkType, ifIndex, numLo, numHi] (8 × u32)
+ * + frame bytes, padded to 4 bytes. `num` is the frame's number in the whole
+ * capture (EVE `pcap_cnt`): a worker sees only its share of the frames, so it
+ * cannot count them itself; two words keep it exact past 2^32 frames. A
+ * record never wraps: when it does not fit before the end, the producer
+ * writes a WRAP marker and starts again at 0. Positions are
  * byte offsets into the data area; the ring is empty when read == write and
  * one byte is always left free so full and empty differ.
  */
@@ -26,7 +29,8 @@ const CONSUMER_WAITING = 4;
 /** The consumer failed: the producer must not wait for space that will never come. */
 const CONSUMER_FAILED = 5;
 const CTRL_WORDS = 8;
-const HDR = 24;
+const HDR = 32;
+const TWO32 = 0x1_0000_0000;
 const WRAP = 0xffffffff;
 
 /** Thrown to the producer when the consumer failed. */
@@ -62,8 +66,9 @@ export class FrameRing {
   /**
    * Copies one frame in; blocks (Atomics.wait) while the ring is full.
    * Frames larger than maxFrame are cut to it (origLen keeps the truth).
+   * `num`: the frame's number in the capture (1, 2, …), handed to the consumer as is.
    */
-  push(buf: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number): void {
+  push(buf: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number, num = 0): void {
     const len = Math.min(capLen, this.maxFrame);
     const need = (HDR + len + 3) & ~3;
     let w = Atomics.load(this.ctrl, WRITE);
@@ -91,6 +96,8 @@ export class FrameRing {
     u[i + 3] = tsNsec >>> 0;
     u[i + 4] = linkType >>> 0;
     u[i + 5] = ifIndex >>> 0;
+    u[i + 6] = num >>> 0;
+    u[i + 7] = Math.floor(num / TWO32) >>> 0;
     buf.copy(this.data, w + HDR, off, off + len);
     let next = w + need;
     if (next === this.cap) next = 0;
@@ -134,7 +141,7 @@ export class FrameRing {
    * number of frames consumed, or -1 when the ring is closed and drained.
    */
   drain(
-    sink: (data: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number) => void,
+    sink: (data: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number, num: number) => void,
     waitMs: number,
   ): number {
     let r = Atomics.load(this.ctrl, READ);
@@ -159,7 +166,7 @@ export class FrameRing {
         r = 0;
         continue;
       }
-      sink(this.data, r + HDR, len, u[i + 1], u[i + 2], u[i + 3], u[i + 4], u[i + 5]);
+      sink(this.data, r + HDR, len, u[i + 1], u[i + 2], u[i + 3], u[i + 4], u[i + 5], u[i + 7] * TWO32 + u[i + 6]);
       n++;
       r += (HDR + len + 3) & ~3;
       if (r === this.cap) r = 0;

@@ -17,6 +17,19 @@
  * Limits, stated: detectors that aggregate across hosts (a horizontal sweep
  * from one source to many hosts) see only their worker's share of the
  * address pairs; per-host state is not shared between workers.
+ *
+ * What a worker sees is otherwise what one thread sees: the same frames
+ * (bytes, lengths, timestamps, link type), in capture order within each
+ * address pair, and each with its number in the whole capture (EVE
+ * `pcap_cnt`, carried through the ring). With one worker the alerts are
+ * exactly one thread's (test/sensor/workers-parity.test.ts). With more, only
+ * signature state that spans address pairs differs, because each worker's
+ * engine keeps its own: thresholds and detection_filter (rule options or
+ * threshold.config) tracked by_src, by_dst or by_rule, xbits
+ * tracked by ip_src or ip_dst, and datasets filled by `dataset:set`
+ * (by_both, by_flow, ip_pair and flowbits/flowint stay whole: a pair is on
+ * one worker). Each worker also has the whole flow memcap of the config, and
+ * runs its once-a-second expiry on its own packets' clock.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { FrameSink } from '../capture/frame.js';
@@ -36,6 +49,14 @@ export interface WorkerContext {
 
 /** What the module named in WorkerSpec must return from `createWorkerPipeline`. */
 export interface WorkerPipeline extends FrameSink {
+  /**
+   * One frame, as FrameSink's, plus `num`: its number in the whole capture
+   * (1, 2, …, as the capture thread read it). A worker sees only its share of
+   * the frames, so its own count is not the capture's: pass `num` on to
+   * `Pipeline.frame` so that EVE `pcap_cnt` names the same packet as without
+   * workers.
+   */
+  frame(data: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number, num?: number): void;
   finish(): void;
   counters(): Counters;
   /** Rule reload (see ParallelPipeline.reload); null: nothing to reload. Must not throw. */
@@ -84,6 +105,8 @@ export class ParallelPipeline implements FrameSink {
   private readonly failures: string[] = [];
   /** Frames per worker, for the balance figure. */
   readonly dispatched: Float64Array;
+  /** Frames read so far: the number of the last one (EVE `pcap_cnt`), carried through the ring. */
+  private framesIn = 0;
   /** Control channel per worker (reload requests), polled by the worker between ring drains. */
   private readonly controls: MessagePort[] = [];
   /** Per worker: reload sequence number → resolver of its answer. */
@@ -159,7 +182,7 @@ export class ParallelPipeline implements FrameSink {
     const h = this.n === 1 ? 0 : dispatchHash(data, off, capLen, linkType);
     const i = h < 0 ? 0 : h % this.n;
     this.dispatched[i]++;
-    this.rings[i].push(data, off, capLen, origLen, tsSec, tsNsec, linkType, ifIndex);
+    this.rings[i].push(data, off, capLen, origLen, tsSec, tsNsec, linkType, ifIndex, ++this.framesIn);
   }
 
   /** End of input: every worker drains, finishes its flows and reports its counters (summed here). */

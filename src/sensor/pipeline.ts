@@ -227,10 +227,16 @@ export class Pipeline implements FrameSink {
     return rec;
   }
 
-  frame(data: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number): void {
+  /**
+   * One captured frame. `num`: its number in the whole capture (EVE
+   * `pcap_cnt`) when this pipeline sees only a share of the frames (a worker
+   * thread, sensor/parallel.ts); 0 (default): frames are numbered here.
+   */
+  frame(data: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number, num = 0): void {
     const pkt = this.pkt;
     pkt.load(data, off, capLen, origLen, tsSec, tsNsec, linkType, ifIndex);
-    pkt.num = ++this.packets;
+    this.packets++;
+    pkt.num = num > 0 ? num : this.packets;
     // No packet number while flows time out (pseudo packets in Suricata): the tick below runs first.
     this.alerts.packetNumber = 0;
     this.alerts.flowTimeout = true;

@@ -24,8 +24,8 @@ try {
   };
   const p = await mod.createWorkerPipeline(spec.options, ctx);
   parentPort!.postMessage({ type: 'ready' });
-  const sink = (data: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number): void =>
-    p.frame(data, off, capLen, origLen, tsSec, tsNsec, linkType, ifIndex);
+  const sink = (data: Buffer, off: number, capLen: number, origLen: number, tsSec: number, tsNsec: number, linkType: number, ifIndex: number, num: number): void =>
+    p.frame(data, off, capLen, origLen, tsSec, tsNsec, linkType, ifIndex, num);
   let nextPeriodic = Date.now() + 1000;
   while (ring.drain(sink, 200) !== -1) {
     if (p.periodic !== undefined && Date.now() >= nextPeriodic) {

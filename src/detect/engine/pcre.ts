@@ -25,7 +25,8 @@
  *     nested quantifier (`(a+)+`, `(a|b)*…`) they may be exponential, with u
  *     unbounded quantifiers they may be O(n^(u+1)). Such a pattern runs in a
  *     `vm` script with a timeout (V8 interrupts a running RegExp) when the
- *     subject is long enough to be dangerous; a timeout counts as no match
+ *     subject is long enough to be dangerous; a timeout (after one retry
+ *     with a larger budget, see PCRE_GUARD_RETRY_MS) counts as no match
  *     (as PCRE's match-limit error does in Suricata). The guard costs about
  *     0.14 ms per run, so it is used only where needed.
  */
@@ -40,6 +41,17 @@ v8.setFlagsFromString('--enable-experimental-regexp-engine');
 
 /** Time budget of one guarded RegExp run. */
 export const PCRE_GUARD_TIMEOUT_MS = 20;
+/**
+ * Budget of the one retry after a timeout. The budget is wall-clock time: a
+ * GC pause, or the thread waiting for a core (worker threads, a busy node),
+ * counts against it. Measured on a loaded 2-core machine with ET Open: a
+ * guarded run that takes ~0.2 ms alone took 3–19 ms inside the pipeline, so
+ * one timeout is no proof of a runaway, and alerts came and went between runs
+ * of one capture (and between `--workers` settings). Only a run past this too
+ * counts as a timeout; a pattern that has done so is not retried again, so a
+ * hostile payload costs one 20 + 100 ms run per pattern, then 20 ms per run.
+ */
+export const PCRE_GUARD_RETRY_MS = 100;
 
 /** How a compiled pattern is kept from running away. */
 export type PcreMode = 'linear-fallback' | 'guarded' | 'plain';
@@ -71,7 +83,9 @@ export interface CompiledPcre {
 }
 
 /** Counters over all patterns compiled and run in this process. */
-const stats = { compiled: 0, linearFallback: 0, guarded: 0, plain: 0, guardedRuns: 0, guardSkipped: 0, timeouts: 0 };
+const stats = { compiled: 0, linearFallback: 0, guarded: 0, plain: 0, guardedRuns: 0, guardSkipped: 0, timeouts: 0, guardRetries: 0 };
+/** Guarded patterns that ran past the retry budget once: their timeouts are not retried. */
+const runaway = new WeakSet<CompiledPcre>();
 export function pcreStats(): Readonly<typeof stats> {
   return stats;
 }
@@ -430,6 +444,21 @@ export function describePcre(p: CompiledPcre): string {
 const guardCtx = vm.createContext({ re: null as RegExp | null, s: '', out: null as RegExpExecArray | null });
 const guardScript = new vm.Script('out = re.exec(s)');
 
+/** One guarded run of `re` on `subject` from `from`; false when it ran past `ms`. The result is left in guardCtx.out. */
+function guardedRun(re: RegExp, subject: string, from: number, ms: number): boolean {
+  re.lastIndex = from;
+  guardCtx.re = re;
+  guardCtx.s = subject;
+  guardCtx.out = null;
+  try {
+    guardScript.runInContext(guardCtx, { timeout: ms });
+    return true;
+  } catch {
+    guardCtx.s = '';
+    return false;
+  }
+}
+
 /** Result of the last successful exec: match start and end in the subject. */
 export const pcreResult = { start: 0, end: 0, groups: undefined as Record<string, string> | undefined };
 
@@ -451,15 +480,18 @@ export function execPcre(p: CompiledPcre, subject: string, from: number): number
       }
     }
     stats.guardedRuns++;
-    guardCtx.re = re;
-    guardCtx.s = subject;
-    guardCtx.out = null;
-    try {
-      guardScript.runInContext(guardCtx, { timeout: PCRE_GUARD_TIMEOUT_MS });
-    } catch {
-      stats.timeouts++;
-      guardCtx.s = '';
-      return -1;
+    if (!guardedRun(re, subject, from, PCRE_GUARD_TIMEOUT_MS)) {
+      // See PCRE_GUARD_RETRY_MS: one retry with a larger budget, unless the pattern is a known runaway.
+      let ok = false;
+      if (!runaway.has(p)) {
+        stats.guardRetries++;
+        ok = guardedRun(re, subject, from, PCRE_GUARD_RETRY_MS);
+        if (!ok) runaway.add(p);
+      }
+      if (!ok) {
+        stats.timeouts++;
+        return -1;
+      }
     }
     m = guardCtx.out as RegExpExecArray | null;
     guardCtx.out = null;
