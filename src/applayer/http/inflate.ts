@@ -225,7 +225,7 @@ class Inflater {
     this.bc = 0;
   }
 
-  /** Room for one more output byte; false when the limit is reached. */
+  /** Double the output buffer, up to the limit; false when it is already at the limit. */
   private grow(): boolean {
     if (this.out.length >= this.limit) return false;
     const n = Buffer.allocUnsafe(Math.min(this.limit, this.out.length * 2));
@@ -515,11 +515,14 @@ export function inflate(src: Uint8Array, wrapper: Wrapper, limit: number): Infla
     if (wrapper === 'zlib') return z.result(zlibStream(z));
     return z.result(gzipMembers(z));
   } finally {
-    z.src = EMPTY_SRC; // do not keep the caller's buffer alive
+    // keep neither the caller's input nor the returned output alive
+    z.src = EMPTY_SRC;
+    z.out = EMPTY_OUT;
   }
 }
 
 const EMPTY_SRC = new Uint8Array(0);
+const EMPTY_OUT = Buffer.alloc(0);
 
 function zlibStream(z: Inflater): InflateStatus {
   const s = z.src;
