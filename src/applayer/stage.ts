@@ -388,8 +388,10 @@ export class AppLayer {
     app.status = FAILED;
     app.pending = [];
     if (app.changedFrom !== null) {
-      // nothing recognised after a protocol change: the flow stays what it was (the tunnel is not parsed)
-      app.flow.appProto = app.changedFrom;
+      // Nothing recognised after a protocol change (a tunnel of unknown
+      // content): as Suricata, app_proto is 'failed' and app_proto_orig
+      // keeps what the flow was.
+      app.flow.appProto = 'failed';
       this.count('harrier.app_layer.change_unrecognised');
       return;
     }

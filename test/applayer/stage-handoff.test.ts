@@ -1,7 +1,8 @@
 // The application-layer stage's protocol hand-offs and both-direction
 // detection, found by the tshark transaction comparison (issue 4) and fixed
 // the way Suricata behaves:
-//  - a 2xx to the first HTTP CONNECT re-runs detection on the tunnel (TLS inside);
+//  - a 2xx to the first HTTP CONNECT re-runs detection on the tunnel (TLS inside),
+//    skipping empty lines before a message as libhtp does;
 //  - PostgreSQL's accepted SSLRequest ('S') hands the connection to TLS;
 //  - a midstream flow whose first bytes are the server's is read reversed;
 //  - a ClientHello with one stray byte where the extensions would be still has a JA3;
@@ -88,7 +89,7 @@ test('CONNECT: client bytes sent before the 2xx are handed to detection too; a r
   assert.equal(ofType(r.out, 'http').length, 2);
 });
 
-test('CONNECT: only the connection\'s first transaction opens a tunnel for detection (Suricata: transaction_cnt == 1); unknown tunnel bytes leave app_proto http', () => {
+test('CONNECT: only the connection\'s first transaction opens a tunnel for detection (Suricata: transaction_cnt == 1); unknown tunnel bytes: app_proto failed, app_proto_orig http (Suricata http-connect-fail)', () => {
   const { app, out } = stage();
   const f = tcpFlow(40103, 8080);
   feed(app, f, 0, 'GET / HTTP/1.1\r\nHost: c\r\n\r\n');
@@ -107,7 +108,25 @@ test('CONNECT: only the connection\'s first transaction opens a tunnel for detec
   feed(r.app, g, 0, Buffer.from('8f3a0011deadbeef00000000000000001122', 'hex'));
   feed(r.app, g, 1, Buffer.from('00ff00ff00ff00ff1122334455667788', 'hex'));
   r.app.flowEnd(g);
-  assert.equal(g.appProto, 'http', 'nothing recognised after the change: the flow stays http, not failed');
+  assert.equal(g.appProto, 'failed', 'nothing recognised after the change');
+  assert.equal(g.appProtoOrig, 'http', 'what the flow was before the change');
+});
+
+test('CONNECT with a stray line end after the request and the 2xx: the tunnelled HTTP is still detected (suricata-verify http-connect-simple)', () => {
+  const { app, out } = stage();
+  const f = tcpFlow(40105, 8002);
+  feed(app, f, 0, 'CONNECT abc:443 HTTP/1.1\r\nUser-Agent: V/1.0\r\n\r\n\n');
+  feed(app, f, 1, 'HTTP/1.1 200 OK\r\nServer: S/1.0\r\n\r\n\n');
+  feed(app, f, 0, 'GET / HTTP/1.1\r\nUser-Agent: V/1.0\r\n\r\n');
+  feed(app, f, 1, 'HTTP/1.1 200 OK\r\nServer: S/1.0\r\n\r\n');
+  app.flowEnd(f);
+  const http = ofType(out, 'http').map((r) => r.http as Record<string, unknown>);
+  assert.deepEqual(http.map((h) => [h.http_method, h.status]), [['CONNECT', 200], ['GET', 200]]);
+  // the tunnel's parser starts afresh: its first transaction is tx 0 again
+  assert.deepEqual(ofType(out, 'http').map((r) => r.tx_id), [0, 0]);
+  // a run of line ends alone is not HTTP
+  assert.equal(APP_PARSERS.find((p) => p.name === 'http')!.probe(0, Buffer.from('\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\n'), 0, 26), Probe.NO);
+  assert.equal(APP_PARSERS.find((p) => p.name === 'http')!.probe(0, Buffer.from('\r\n'), 0, 2), Probe.NEED_MORE);
 });
 
 test('PostgreSQL SSLRequest answered S continues in TLS; answered N it stays pgsql', () => {

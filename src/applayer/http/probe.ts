@@ -27,8 +27,25 @@ function prefixProbe(pat: Uint8Array, buf: Buffer, off: number, len: number): Pr
   return len >= pat.length ? Probe.YES : Probe.NEED_MORE;
 }
 
+/**
+ * Empty lines skipped before a message: RFC 9112 §2.2 asks servers to ignore
+ * at least one CRLF before a request line, and libhtp skips them in both
+ * directions. They occur after a CONNECT tunnel opens (bytes that followed
+ * the CONNECT request or its 2xx in the same segment) and after sloppy
+ * clients' bodies. Bounded so that a stream of line ends is not "HTTP".
+ */
+const MAX_LEADING_EOL = 8;
+
 export function probeHttp(dir: Direction, buf: Buffer, off: number, len: number): Probe {
   if (off < 0 || len <= 0 || off + len > buf.length) return len === 0 ? Probe.NEED_MORE : Probe.NO;
+  let skip = 0;
+  while (skip < len && (buf[off + skip] === 0x0d || buf[off + skip] === 0x0a)) skip++;
+  if (skip > 0) {
+    if (skip > MAX_LEADING_EOL) return Probe.NO;
+    if (skip === len) return Probe.NEED_MORE;
+    off += skip;
+    len -= skip;
+  }
   if (dir === 1) return prefixProbe(RESPONSE_PREFIX, buf, off, len);
   let best = Probe.NO;
   for (let i = 0; i < METHOD_BYTES.length; i++) {
