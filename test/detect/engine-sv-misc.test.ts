@@ -409,3 +409,20 @@ test('dsize:!N needs a payload (Suricata sets the payload requirement); dsize:<N
   // Every frame but the 10-byte segment is empty.
   assert.equal(count(2), frames.length - 1);
 });
+
+test('http.request_header / http.response_header: one buffer per header, "name: value" (suricata-verify http2-header on HTTP/2)', () => {
+  const req = 'GET / HTTP/1.1\r\nHost: example.test\r\nUser-Agent: nghttp2/0.5\r\nX-A: 1\r\n\r\n';
+  const resp = 'HTTP/1.1 200 OK\r\nServer: srv\r\nContent-Length: 2\r\n\r\nhi';
+  const { sids } = run(
+    rules(
+      'alert http any any -> any any (msg:"one header"; http.request_header; content:"Agent: nghttp2"; sid:1;)',
+      // startswith/endswith anchor to one header, not to the whole header block
+      'alert http any any -> any any (msg:"anchored"; http.request_header; content:"X-A: 1"; startswith; endswith; sid:2;)',
+      'alert http any any -> any any (msg:"response"; http.response_header; content:"Server: srv"; startswith; sid:3;)',
+      // two headers never form one buffer
+      'alert http any any -> any any (msg:"spans two"; http.request_header; content:"test|0d 0a|User"; sid:4;)',
+    ),
+    tcpConv(40100, 80, [req], [resp]),
+  );
+  assert.deepEqual(sids, [1, 2, 3]);
+});

@@ -52,6 +52,41 @@ function http(side: BufferSide, f: (tx: HttpTx, dir: Direction) => Buffer | null
   return { proto: 'http', side, multi: false, priority, get: http1(f, f2) };
 }
 
+/**
+ * `http.request_header` / `http.response_header`: a multi-buffer, one
+ * `name: value` per header (Suricata's HTTP/2 keywords, also on HTTP/1 as in
+ * Suricata 8). HTTP/2 includes the pseudo-headers (`:authority: …`), as
+ * Suricata's HTTP/2 parser lists them. Built per inspection: these keywords
+ * are rare (a handful of ET Open rules).
+ */
+function headerLines(side: 'request' | 'response'): BufferDecl {
+  const line = (name: Buffer, value: Buffer): Buffer => {
+    const b = Buffer.allocUnsafe(name.length + 2 + value.length);
+    name.copy(b, 0);
+    b[name.length] = 0x3a;
+    b[name.length + 1] = 0x20;
+    value.copy(b, name.length + 2);
+    return b;
+  };
+  return {
+    proto: 'http',
+    side,
+    multi: true,
+    priority: 2,
+    get: (tx, _dir, idx) => {
+      if (tx instanceof HttpTx) {
+        const h = (side === 'request' ? tx.requestHeaders : tx.responseHeaders)[idx];
+        return h === undefined ? null : line(h.name, h.value);
+      }
+      if (tx instanceof Http2Tx) {
+        const h = (side === 'request' ? tx.requestHeaders : tx.responseHeaders)[idx];
+        return h === undefined ? null : line(h.name, h.value);
+      }
+      return null;
+    },
+  };
+}
+
 function tls(side: BufferSide, f: (tx: TlsTx) => Buffer | null): BufferDecl {
   return { proto: 'tls', side, multi: false, priority: 2, get: (tx, _dir, idx) => (idx === 0 && tx instanceof TlsTx ? f(tx) : null) };
 }
@@ -78,8 +113,8 @@ export const BUFFERS: Partial<Record<BufferName, BufferDecl>> = {
   'http.header': http('both', (t, d) => sideDir(d, () => t.requestHeaderBuffer, () => t.responseHeaderBuffer)),
   'http.header.raw': http('both', (t, d) => sideDir(d, () => (t.hasRequest ? t.requestHeadersRaw : null), () => (t.hasResponse ? t.responseHeadersRaw : null))),
   'http.header_names': http('both', (t, d) => sideDir(d, () => t.requestHeaderNames, () => t.responseHeaderNames)),
-  'http.request_header': http('request', (t) => t.requestHeaderBuffer),
-  'http.response_header': http('response', (t) => t.responseHeaderBuffer),
+  'http.request_header': headerLines('request'),
+  'http.response_header': headerLines('response'),
   'http.host': http('request', (t) => t.host, (t) => lowerCopy(t.authority)),
   'http.host.raw': http('request', (t) => t.hostRaw, (t) => t.authority),
   'http.user_agent': http('request', (t) => t.userAgent, (t) => t.userAgent),
