@@ -155,6 +155,12 @@ test('anomalies are named events; bad preface abandons', () => {
   assert.deepEqual(ev([[0, frame(1, ES | EH, 1, block([['connection', 'close']]))]]), ['http2.invalid_header']);
   assert.deepEqual(ev([[0, frame(1, ES | EH, 1, Buffer.concat([Buffer.from([0x82]), hpackInt(8192, 5, 0x20)]))]]), ['http2.invalid_size_update']);
   assert.deepEqual(ev([[0, frame(0, PADDED | ES, 1, Buffer.from([9, 1, 2]))]]), ['http2.invalid_frame_data']);
+  // RFC 9113 §8.3.1: userinfo in :authority; :authority and host naming different hosts (case does not matter)
+  const req = (fields: [string, string][]) => frame(1, ES | EH, 1, block([[':method', 'GET'], [':scheme', 'http'], [':path', '/'], ...fields]));
+  assert.deepEqual(ev([[0, req([[':authority', 'user:pw@example.com']])]]), ['http2.userinfo_in_uri']);
+  assert.deepEqual(ev([[0, req([[':authority', 'example.com'], ['host', 'foo.com']])]]), ['http2.authority_host_mismatch']);
+  assert.deepEqual(ev([[0, req([[':authority', 'u@example.com'], ['host', 'Example.COM']])]]), ['http2.userinfo_in_uri']);
+  assert.deepEqual(ev([[0, req([[':authority', 'example.com:8443'], ['host', 'example.com:8443']])]]), []);
   const small = createHttp2Parser({ maxFrameSize: 64, maxStreams: 1 });
   const r = run(small, [[0, CLIENT[0]!], [0, frame(1, ES | EH, 1, block([['x-big', 'v'.repeat(100)]]))], [0, frame(1, ES | EH, 3, Buffer.from([0x82]))]]);
   assert.deepEqual(r.events, ['http2.long_frame_data', 'http2.too_many_streams']);

@@ -25,6 +25,10 @@ export const HTTP2_EVENTS = {
   tooManyStreams: 'http2.too_many_streams',
   /** The HTTP2-Settings header of an h2c upgrade request is not valid base64url SETTINGS. */
   invalidHttp1Settings: 'http2.invalid_http1_settings',
+  /** `:authority` and `host` both present and naming different hosts (RFC 9113 §8.3.1). */
+  authorityHostMismatch: 'http2.authority_host_mismatch',
+  /** `:authority` with userinfo (`user:pass@host`), which HTTP/2 forbids. */
+  userinfoInUri: 'http2.userinfo_in_uri',
   /** Harrier: a header block (HEADERS + CONTINUATION) longer than the header-list limit. */
   headerBlockTooLong: 'http2.header_block_too_long',
   /** Harrier: a dynamic table size update above the announced maximum. */

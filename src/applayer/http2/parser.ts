@@ -80,6 +80,8 @@ class DirState {
   }
 }
 
+const AUTHORITY = Buffer.from(':authority');
+const HOST = Buffer.from('host');
 const CONNECTION_SPECIFIC = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'].map((s) =>
   Buffer.from(s, 'latin1'),
 );
@@ -495,13 +497,38 @@ export class Http2State {
     const n = tx.blocks[dir]++;
     if (d.blockWeight >= 0 && tx.priority[dir] < 0) tx.priority[dir] = d.blockWeight;
     if (dir === 0) {
-      if (n === 0) tx.requestHeaders = hs;
-      else for (const h of hs) tx.requestTrailers.push(h);
+      if (n === 0) {
+        tx.requestHeaders = hs;
+        this.checkAuthority(hs);
+      } else for (const h of hs) tx.requestTrailers.push(h);
     } else if (n === 0 || isInformational(tx.responseHeaders)) {
       // A 1xx response is followed by the final one (§8.1): keep the final.
       tx.responseHeaders = hs;
     } else for (const h of hs) tx.responseTrailers.push(h);
     if (d.blockEndStream) this.endStream(tx, dir);
+  }
+
+  /**
+   * RFC 9113 §8.3.1: `:authority` must not carry userinfo (credentials in a
+   * URL, often a phishing or injection trick), and a request with both
+   * `:authority` and `host` must give the same one (two servers behind a
+   * proxy may each believe a different one: request smuggling).
+   */
+  private checkAuthority(hs: readonly H2Header[]): void {
+    let authority: Buffer | null = null;
+    let host: Buffer | null = null;
+    for (const h of hs) {
+      if (authority === null && h.name.equals(AUTHORITY)) authority = h.value;
+      else if (host === null && h.name.equals(HOST)) host = h.value;
+    }
+    if (authority === null) return;
+    const at = authority.lastIndexOf(0x40);
+    if (at >= 0) this.ctx.event(EV.userinfoInUri);
+    if (host === null) return;
+    const a = authority.subarray(at + 1);
+    if (a.length !== host.length || a.toString('latin1').toLowerCase() !== host.toString('latin1').toLowerCase()) {
+      this.ctx.event(EV.authorityHostMismatch);
+    }
   }
 
   /** Names must be lowercase, pseudo-headers first, no connection-specific fields (§8.2). */
