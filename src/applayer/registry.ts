@@ -14,6 +14,8 @@ import { http2Parser } from './http2/index.js';
 import { sshParser } from './ssh/index.js';
 import { createTlsParser, tlsParser } from './tls/index.js';
 import { RECOGNISERS } from './recognisers.js';
+import { imapParser } from './imap/index.js';
+import { pop3Parser } from './pop3/index.js';
 
 export const APP_PARSERS: readonly AppParserDecl<unknown>[] = [
   httpParser as AppParserDecl<unknown>,
@@ -25,6 +27,9 @@ export const APP_PARSERS: readonly AppParserDecl<unknown>[] = [
   // Recognition only (app_proto set; QUIC also yields its SNI and JA3):
   // SMTP, FTP, Redis, PostgreSQL, MySQL, MQTT, Kafka, stratum, BitTorrent, SMB, RDP, QUIC.
   ...RECOGNISERS,
+  // IMAP and POP3: recognition plus the STARTTLS/STLS hand-off to TLS (as SMTP, FTP, MySQL, PostgreSQL above).
+  imapParser as AppParserDecl<unknown>,
+  pop3Parser as AppParserDecl<unknown>,
 ];
 
 /** Start-up check of every declaration (names, transports, functions). */

@@ -248,7 +248,9 @@ const REAL: [string, string[], number][] = [
   // its one connection opens with an SSLRequest answered 'S': Harrier, as Suricata, hands it to TLS
   // (flow app_proto tls; Suricata adds app_proto_orig pgsql), nDPI names it by its first protocol
   ['pgsql2.pcapng', ['PostgreSQL'], 1],
-  ['mysql.pcapng', ['MySQL'], 0],
+  // its second connection sends an SSLRequest: Harrier, as Suricata does for SMTP/FTP STARTTLS, hands it to TLS
+  // (flow app_proto tls, app_proto_orig mysql), nDPI names it by its first protocol
+  ['mysql.pcapng', ['MySQL'], 1],
   ['mqtt.pcap', ['MQTT'], 0],
   ['kafka.pcapng', ['Kafka'], 0],
   ['mining.pcapng', ['Mining'], 0],

@@ -198,7 +198,11 @@ test('tls: records Harrier lacks are explained only by what tshark shows on the 
   assert.deepEqual(whys([hello('eth:ethertype:ip:tcp:dtls')]), ['unexplained'], 'dtls is a udp protocol: over tcp it is no evidence');
   assert.deepEqual(whys([hello('eth:ethertype:ip:tcp:openvpn:tls')]), [WHY.tlsWrapped]);
   assert.deepEqual(whys([cert('eth:ethertype:ip:tcp:http:ocsp')]), [WHY.ocsp]);
-  assert.deepEqual(whys([parseTxRow(row({ 'frame.protocols': 'eth:ethertype:ip:tcp:smtp', 'ip.src': '10.0.0.2', 'ip.dst': '10.0.0.1', 'tcp.srcport': '443', 'tcp.dstport': '40000' }), 0), hello('eth:ethertype:ip:tcp:tls')]), [WHY.starttls]);
+  const before = (proto: string): ReturnType<typeof parseTxRow> =>
+    parseTxRow(row({ 'frame.protocols': `eth:ethertype:ip:tcp:${proto}`, 'ip.src': '10.0.0.2', 'ip.dst': '10.0.0.1', 'tcp.srcport': '443', 'tcp.dstport': '40000' }), 0);
+  assert.deepEqual(whys([before('xmpp'), hello('eth:ethertype:ip:tcp:tls')]), [WHY.starttls]);
+  // Harrier follows STARTTLS of these (test/applayer/starttls*.test.ts): a missing tls record after them is unexplained
+  for (const p of ['smtp', 'imap', 'pop', 'ftp', 'mysql']) assert.deepEqual(whys([before(p), hello('eth:ethertype:ip:tcp:tls')]), ['unexplained'], p);
   assert.deepEqual(whys([hello('eth:ethertype:ip:tcp:socks:tls')]), [WHY.socks]);
   assert.deepEqual(whys([hello('eth:ethertype:ip:tcp:proxy:tls')]), [WHY.proxyHeader]);
   assert.deepEqual(whys([hello('eth:ethertype:ip:udp:gtp:ip:tcp:tls')]), [WHY.tunnel]);

@@ -236,8 +236,8 @@ export const WHY = {
   tlsWrapped: 'tls: inside openvpn / rdp-udp framing, not parsed by harrier',
   /** Certificate strings from an OCSP response carried over HTTP, not from a TLS handshake. Checked: tshark shows ocsp and no tls on the 5-tuple. */
   ocsp: 'x509: strings of an ocsp response over http, no tls',
-  /** TLS after a STARTTLS/STLS/AUTH TLS upgrade of SMTP, IMAP, POP3 or FTP, or after MySQL's SSL request: Harrier only recognises those protocols and does not hand the connection to its TLS parser after the upgrade (a Harrier limitation: Suricata does this for SMTP, FTP, POP3). PostgreSQL's SSLRequest is handed over (src/applayer/pgsql), so pgsql is no evidence. Checked: tshark shows smtp, imap, pop, ftp or mysql and tls on the same 5-tuple. */
-  starttls: 'tls: after starttls (smtp/imap/pop3/ftp) or a mysql ssl request, harrier does not upgrade (limitation)',
+  /** TLS after the in-band upgrade of a protocol Harrier does not parse: XMPP STARTTLS, LDAP StartTLS (a Harrier limitation; Suricata 7 follows neither). SMTP, IMAP, POP3, FTP, MySQL and PostgreSQL upgrades are handed to the TLS parser (src/applayer/{smtp,imap,pop3,ftp,mysql,pgsql}), so those protocols are no evidence: a TLS record missing after them is a bug. Checked: tshark shows xmpp or ldap and tls on the same 5-tuple. */
+  starttls: 'tls: after starttls of a protocol harrier does not parse (xmpp, ldap), not followed (limitation)',
   /** HTTP or TLS carried after a SOCKS handshake (SOCKS proxy on the 5-tuple): tshark dissects through SOCKS; Harrier, like Suricata 7, has no SOCKS parser and does not find HTTP/TLS behind it. Checked: tshark shows socks on the 5-tuple. */
   socks: 'http/tls behind a socks handshake, harrier does not parse socks',
   /** The transaction rides in a tunnel Harrier does not decode (GTP-U, CAPWAP data): tshark dissects the inner flow, Harrier sees only the outer UDP flow. Checked: tshark shows gtp or capwap.data before the inner IP layer of the 5-tuple's frames. */
@@ -658,7 +658,7 @@ export function compareTransactions(cap: CaptureInfo, frames: readonly TsTxFrame
                 ? WHY.tlsWrapped
                 : ps.has('ocsp') && !ps.has('tls')
                   ? WHY.ocsp
-                  : ps.has('tls') && (ps.has('smtp') || ps.has('imap') || ps.has('pop') || ps.has('ftp') || ps.has('mysql'))
+                  : ps.has('tls') && (ps.has('xmpp') || ps.has('ldap'))
                     ? WHY.starttls
                     : lateStart(k, 'tls', s.first)
                       ? WHY.lateStart
