@@ -246,11 +246,10 @@ const REAL: [string, string[], number][] = [
   ['ftp_failed.pcap', ['FTP_CONTROL'], 0],
   ['pgsql.pcap', ['PostgreSQL'], 0],
   // its one connection opens with an SSLRequest answered 'S': Harrier, as Suricata, hands it to TLS
-  // (flow app_proto tls; Suricata adds app_proto_orig pgsql), nDPI names it by its first protocol
-  ['pgsql2.pcapng', ['PostgreSQL'], 1],
-  // its second connection sends an SSLRequest: Harrier, as Suricata does for SMTP/FTP STARTTLS, hands it to TLS
-  // (flow app_proto tls, app_proto_orig mysql), nDPI names it by its first protocol
-  ['mysql.pcapng', ['MySQL'], 1],
+  // (flow app_proto tls, app_proto_orig pgsql); nDPI names it by its first protocol, which app_proto_orig matches
+  ['pgsql2.pcapng', ['PostgreSQL'], 0],
+  // likewise its second connection's SSLRequest (app_proto tls, app_proto_orig mysql)
+  ['mysql.pcapng', ['MySQL'], 0],
   ['mqtt.pcap', ['MQTT'], 0],
   ['kafka.pcapng', ['Kafka'], 0],
   ['mining.pcapng', ['Mining'], 0],
