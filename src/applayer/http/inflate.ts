@@ -296,6 +296,7 @@ class Inflater {
     while (have < total) {
       const sym = this.decode(clCode);
       if (sym === NEED) return 'truncated';
+      if (sym === INVALID) return this.fail('invalid code lengths set'); // unreachable: build() refuses incomplete sets here
       if (sym < 16) {
         lens[have++] = sym;
         continue;
