@@ -390,10 +390,24 @@ export class FlowTable {
 
   // ---- per-packet update ----------------------------------------------------
 
+  /**
+   * Per-packet flow bookkeeping. Runs for every packet, so it must stay
+   * inlinable into handle(): V8 (Node 20) inlines only callees of at most 460
+   * bytes of bytecode, and the tunnel byte count took this one from 443 to
+   * 461 (handle() then paid a call per packet; bench/RESULTS.md "Session 4").
+   * Packet fields are read once into locals, which keeps it at 447 bytes
+   * (test/decode/inline-budget.test.ts checks it). Moving the TCP part into a
+   * helper was tried and is worse: once update() has optimized code of its
+   * own, V8 prices inlining it as its bytecode plus what that code inlined
+   * (360 + 164 bytes), and handle(), whose cumulative budget is 920 bytes,
+   * then mostly left update() out.
+   */
   private update(f: Flow, pkt: Packet, dir: number, seen: boolean): void {
-    f.lastSec = pkt.tsSec;
-    f.lastNsec = pkt.tsNsec;
-    f.lastTime = pkt.tsSec + pkt.tsNsec * 1e-9;
+    const sec = pkt.tsSec;
+    const nsec = pkt.tsNsec;
+    f.lastSec = sec;
+    f.lastNsec = nsec;
+    f.lastTime = sec + nsec * 1e-9;
     // A tunnelled packet counts as Suricata's tunnel pseudo-packet (the inner part), not the outer frame.
     const bytes = pkt.tunnel !== 0 ? pkt.tunnelLen : pkt.capLen;
     if (dir === 0) {
@@ -404,17 +418,18 @@ export class FlowTable {
       f.bytesToClient += bytes;
     }
     if (seen) f.seenDirs |= dir === 0 ? 1 : 2;
-    if (f.proto === 6 && pkt.proto === 6) {
+    const proto = f.proto;
+    if (proto === 6 && pkt.proto === 6) {
       const flags = pkt.tcpFlags;
       if (dir === 0) f.tcpFlagsToServer |= flags;
       else f.tcpFlagsToClient |= flags;
       f.tcpFlags |= flags;
       if ((flags & (SYN | ACK)) === SYN) f.synSeq = pkt.tcpSeq;
       tcpTrack(f, dir, flags, pkt.tcpSeq, pkt.tcpAck, pkt.payloadLen);
-    } else if (f.proto !== 6 && f.state === FlowState.NEW && f.seenDirs === 3) {
+    } else if (proto !== 6 && f.state === FlowState.NEW && f.seenDirs === 3) {
       f.state = FlowState.ESTABLISHED;
     }
-    const cls = protoClass(f.proto) * STATES_PER_CLASS + f.state;
+    const cls = protoClass(proto) * STATES_PER_CLASS + f.state;
     const s = f.slot;
     if (cls !== f.tclass) {
       this.unlink(s, f.tclass);
