@@ -412,8 +412,14 @@ class Inflater {
           status = 'limit';
         }
       }
-      // byte by byte: a match may overlap the bytes it produces
-      for (let r = w - d, stop = w + len; w < stop;) out[w++] = out[r++]!;
+      if (len >= 16 && d >= len) {
+        // a long match that does not overlap the bytes it produces: one memmove
+        out.copyWithin(w, w - d, w - d + len);
+        w += len;
+      } else {
+        // byte by byte: short, or overlapping (a run repeating its last d bytes)
+        for (let r = w - d, stop = w + len; w < stop;) out[w++] = out[r++]!;
+      }
       if (status !== null) break;
     }
     this.bb = bb;
