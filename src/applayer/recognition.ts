@@ -64,6 +64,27 @@ export function lineEnd(b: Buffer, p: number, end: number, max: number): number 
   return -1;
 }
 
+/** firstTextLine(): the line is not complete yet but may still be text. */
+export const LINE_NEED_MORE = -1;
+/** firstTextLine(): not a text line (unprintable, or no line end within max bytes). */
+export const LINE_NO = -2;
+
+/**
+ * The first line of a text protocol's message at b[off..off+len): the end
+ * of its text (before CRLF or LF) if it is complete and printable, else
+ * LINE_NEED_MORE or LINE_NO. A line cut between its CR and LF is still text.
+ */
+export function firstTextLine(b: Buffer, off: number, len: number, max: number): number {
+  const end = off + len;
+  const eol = lineEnd(b, off, end, max);
+  if (eol < 0) {
+    const textEnd = b[end - 1] === 0x0d ? end - 1 : end;
+    return len >= max || !printable(b, off, textEnd) ? LINE_NO : LINE_NEED_MORE;
+  }
+  const textEnd = b[eol - 1] === 0x0d ? eol - 1 : eol;
+  return printable(b, off, textEnd) ? textEnd : LINE_NO;
+}
+
 /** All bytes in [p, e) are printable ASCII (or TAB). */
 export function printable(b: Buffer, p: number, e: number): boolean {
   for (let i = p; i < e; i++) {

@@ -15,7 +15,7 @@
  */
 import { Probe, type AppParserDecl, type Direction } from '../parser.js';
 import { Answer, dialogueSwitch, feedDialogue, HEAD, newDialogue, startsWithWord, type Dialect, type DialogueState } from '../smtp/dialogue.js';
-import { bytesAt, lineEnd, prefixAt, printable } from '../recognition.js';
+import { bytesAt, firstTextLine, LINE_NEED_MORE, prefixAt } from '../recognition.js';
 
 /** A greeting may carry a long CAPABILITY list; a first line longer than this is not IMAP. */
 const MAX_FIRST_LINE = 2048;
@@ -48,13 +48,8 @@ export function probeImap(dir: Direction, b: Buffer, off: number, len: number): 
   } else if (len > 0 && !tagChar(b[off]!)) {
     return Probe.NO;
   }
-  const eol = lineEnd(b, off, end, MAX_FIRST_LINE);
-  if (eol < 0) {
-    const textEnd = b[end - 1] === 0x0d ? end - 1 : end;
-    return len >= MAX_FIRST_LINE || !printable(b, off, textEnd) ? Probe.NO : Probe.NEED_MORE;
-  }
-  const textEnd = b[eol - 1] === 0x0d ? eol - 1 : eol;
-  if (!printable(b, off, textEnd)) return Probe.NO;
+  const textEnd = firstTextLine(b, off, len, MAX_FIRST_LINE);
+  if (textEnd < 0) return textEnd === LINE_NEED_MORE ? Probe.NEED_MORE : Probe.NO;
   if (dir === 1) {
     const c = b[off + (bytesAt(b, off, end, '* OK', true) ? 4 : bytesAt(b, off, end, '* BYE', true) ? 5 : 9)];
     return off + 4 >= textEnd || c === 0x20 || c === 0x0d || c === 0x0a ? Probe.YES : Probe.NO;

@@ -19,7 +19,7 @@
  */
 import { Probe, type AppParserDecl, type Direction } from '../parser.js';
 import { Answer, dialogueSwitch, feedDialogue, lineIs, newDialogue, startsWithWord, type Dialect, type DialogueState } from '../smtp/dialogue.js';
-import { bytesAt, lineEnd, prefixAt, printable } from '../recognition.js';
+import { bytesAt, firstTextLine, LINE_NEED_MORE, prefixAt } from '../recognition.js';
 
 const MAX_FIRST_LINE = 512;
 /** Commands in flight whose reply shape is remembered (a ring); more than this many pipelined and the oldest are forgotten. */
@@ -34,13 +34,8 @@ export function probePop3(dir: Direction, b: Buffer, off: number, len: number): 
     const ok = prefixAt(b, off, end, 'CAPA', true) || prefixAt(b, off, end, 'STLS', true) || prefixAt(b, off, end, 'APOP ', true) || prefixAt(b, off, end, 'USER ', true) || prefixAt(b, off, end, 'AUTH', true);
     if (!ok) return Probe.NO;
   }
-  const eol = lineEnd(b, off, end, MAX_FIRST_LINE);
-  if (eol < 0) {
-    const textEnd = b[end - 1] === 0x0d ? end - 1 : end;
-    return len >= MAX_FIRST_LINE || !printable(b, off, textEnd) ? Probe.NO : Probe.NEED_MORE;
-  }
-  const textEnd = b[eol - 1] === 0x0d ? eol - 1 : eol;
-  if (!printable(b, off, textEnd)) return Probe.NO;
+  const textEnd = firstTextLine(b, off, len, MAX_FIRST_LINE);
+  if (textEnd < 0) return textEnd === LINE_NEED_MORE ? Probe.NEED_MORE : Probe.NO;
   if (dir === 1) return textEnd > off + 4 ? Probe.YES : Probe.NO;
   const n = textEnd - off;
   if (n === 4) return bytesAt(b, off, end, 'CAPA', true) || bytesAt(b, off, end, 'STLS', true) || bytesAt(b, off, end, 'AUTH', true) ? Probe.YES : Probe.NO;

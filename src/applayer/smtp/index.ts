@@ -14,7 +14,7 @@
  * not read as commands. Mechanics: ./dialogue.ts.
  */
 import { Probe, type AppParserDecl, type Direction } from '../parser.js';
-import { bytesAt, indexOfAscii, lineEnd, prefixAt, printable } from '../recognition.js';
+import { bytesAt, indexOfAscii, firstTextLine, LINE_NEED_MORE, prefixAt } from '../recognition.js';
 import {
   Answer,
   dialogueSwitch,
@@ -37,13 +37,8 @@ export function greetingNames(b: Buffer, off: number, len: number, word: string)
   if (!prefixAt(b, off, end, '220')) return Probe.NO;
   if (len < 4) return Probe.NEED_MORE;
   if (b[off + 3] !== 0x20 && b[off + 3] !== 0x2d) return Probe.NO;
-  const eol = lineEnd(b, off, end, MAX_LINE);
-  if (eol < 0) {
-    const textEnd = b[end - 1] === 0x0d ? end - 1 : end; // a line cut between CR and LF
-    return len >= MAX_LINE || !printable(b, off, textEnd) ? Probe.NO : Probe.NEED_MORE;
-  }
-  const textEnd = b[eol - 1] === 0x0d ? eol - 1 : eol;
-  if (!printable(b, off, textEnd)) return Probe.NO;
+  const textEnd = firstTextLine(b, off, len, MAX_LINE);
+  if (textEnd < 0) return textEnd === LINE_NEED_MORE ? Probe.NEED_MORE : Probe.NO;
   return indexOfAscii(b, off + 4, textEnd, word, true) >= 0 ? Probe.YES : Probe.NO;
 }
 
