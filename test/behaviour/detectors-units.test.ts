@@ -327,3 +327,17 @@ test('every alert of these synthetic runs validates against the EVE schema', { s
   assert.ok(a.length >= 5, `${a.length} alerts`);
   for (const r of a) assert.deepEqual(eveSchemaErrors(r), [], JSON.stringify(r).slice(0, 300));
 });
+
+test('scan: UDP replies from a Service ClusterIP (kube-proxy reverse NAT) are not probes; the same datagrams from a pod are', () => {
+  const SVC_IP = '10.96.0.10';
+  const index = new IdentityIndex();
+  index.upsert({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'kube-dns', namespace: 'kube-system', uid: 's1' }, spec: { clusterIP: SVC_IP, clusterIPs: [SVC_IP], ports: [{ port: 53, protocol: 'UDP' }] } }, T0 - 100);
+  const k8s = new K8sEnricher(index, { cluster: 'test' });
+  const replies = (s: Synth, from: string): Record<string, unknown>[] => {
+    // DNS answers to 60 ephemeral ports of one client, their queries seen toward the backend pod elsewhere
+    for (let p = 0; p < 60; p++) s.udpPkt(from, CLIENT, 53, 33000 + p * 7, Buffer.alloc(40), T0 + p * 0.05);
+    return s.finish();
+  };
+  assert.equal(count(replies(new Synth({}, k8s), SVC_IP), 'scan.vertical'), 0, 'from the Service VIP');
+  assert.ok(count(replies(new Synth({}, k8s), SERVER), 'scan.vertical') >= 1, 'from an address that is no Service');
+});

@@ -122,12 +122,12 @@ function identifier(k8s: K8sEnricher | undefined): (ip: string, port: number, ts
     switch (id.kind) {
       case 'pod': {
         const w = id.workload ? id.workload.name : id.pod;
-        return { subject: `${id.namespace}/${w}`, namespace: id.namespace, workload: w };
+        return { subject: `${id.namespace}/${w}`, namespace: id.namespace, workload: w, kind: 'pod' };
       }
       case 'service':
-        return { subject: `${id.namespace}/service/${id.service}`, namespace: id.namespace };
+        return { subject: `${id.namespace}/service/${id.service}`, namespace: id.namespace, kind: 'service' };
       case 'node':
-        return { subject: `node/${id.node}` };
+        return { subject: `node/${id.node}`, kind: 'node' };
       default:
         return { subject: ip };
     }

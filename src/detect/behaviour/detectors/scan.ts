@@ -89,6 +89,13 @@ export function createScan(ctx: BehaviourContext, vertical: DetectorSettings, ho
       // Only probes are counted: ordinary flows cost no table lookup at all.
       if (isProbe(f) !== true) return;
       const ts = f.startSec;
+      // A Service's virtual IP never opens a flow. A UDP datagram "from" one
+      // is the reply to a request kube-proxy sent on to a backend pod, after
+      // its reverse NAT: the request was seen toward the pod's address, so
+      // the reply looks like an unanswered flow from the Service to the
+      // client's ephemeral port. Counted as probes, every busy DNS client
+      // became a port scan by kube-dns.
+      if (f.proto === 17 && ctx.identify(flowClientIp(f), -1, ts).kind === 'service') return;
       const src = clientKey(f);
       const portKey = f.serverPort | (f.proto << 16);
       if (vertical.enabled) {

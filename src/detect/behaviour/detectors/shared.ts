@@ -35,6 +35,8 @@ export interface SubDetector {
 /** Who an address is: the workload when Kubernetes identity is known, else the address. */
 export interface SubjectInfo {
   subject: string;
+  /** What Kubernetes says the address is, when identity is known. */
+  kind?: 'pod' | 'service' | 'node';
   namespace?: string;
   workload?: string;
 }
