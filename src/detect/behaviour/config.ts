@@ -34,7 +34,7 @@ export const DETECTOR_DEFAULTS = {
   'scan.vertical': { window: 60, ports: 20 },
   'scan.horizontal': { window: 60, hosts: 20 },
   'scan.probe': { window: 60, probes: 3 },
-  'scan.web': { window: 60, uris: 5 },
+  'scan.web': { window: 60, uris: 5, traversals: 3 },
   'flood.syn': { window: 10, 'syn-rate': 200, 'half-open-ratio': 0.8 },
   'flood.udp': { 'packet-rate': 10000 },
   'flood.icmp': { 'packet-rate': 1000 },

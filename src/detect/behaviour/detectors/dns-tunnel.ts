@@ -21,6 +21,20 @@
  * a generic second level under a country code (`co.uk`, `com.au`, …).
  * Reverse lookups (`.arpa`) and mDNS (`.local`) are skipped. Work is per DNS
  * query, not per packet; one split of the name per query.
+ *
+ * One question is counted once. An answer counts only when its query was
+ * not seen — and "not seen" must hold across flows, not just within one:
+ * behind a Service VIP (kube-dns 10.96.0.10) the node sees the query after
+ * DNAT (pod → CoreDNS pod IP) but the answer after the reverse NAT
+ * (ClusterIP → pod), so query and answer land in two different flows and
+ * the answer looks unsolicited. Counting both doubled every client's query
+ * count and halved its distinct-name ratio (every tunnel through kube-dns
+ * sat at 0.5, under `unique-ratio`). So each (client, parent) entry
+ * remembers the last ASKED_RING (DNS id, name) pairs it counted as queries,
+ * and an unpaired answer matching one of them is the same question, not a
+ * new one. The DNS id survives NAT (only addresses and ports are
+ * rewritten); 64 matches the parser's MAX_PENDING outstanding queries per
+ * flow, enough for a tunnel's lazy-mode backlog.
  */
 import { DnsTx } from '../../../applayer/dns/index.js';
 import type { DetectorSettings } from '../config.js';
@@ -35,6 +49,26 @@ interface Entry {
   records: number;
   subChars: number;
   reported: boolean;
+  /** Ring of (DNS id, name hash) keys of the last ASKED_RING queries counted; allocated on the first query. */
+  asked: Uint32Array | null;
+  askedN: number;
+}
+
+/** How many recent queries per (client, parent) an unpaired answer is matched against (see the header). */
+const ASKED_RING = 64;
+
+/** Key of one question: its DNS id mixed into the name's hash (ids repeat across names; names repeat across ids). */
+function askKey(id: number, nameHash: number): number {
+  return (nameHash ^ Math.imul(id + 1, 0x9e3779b1)) >>> 0;
+}
+
+/** Whether `key` is among the entry's recent queries. */
+function wasAsked(e: Entry, key: number): boolean {
+  const r = e.asked;
+  if (r === null) return false;
+  const n = Math.min(e.askedN, ASKED_RING);
+  for (let i = 0; i < n; i++) if (r[i] === key) return true;
+  return false;
 }
 
 const SECOND_LEVEL = new Set(['co', 'com', 'net', 'org', 'gov', 'edu', 'ac', 'or', 'ne', 'go', 'mil', 'gob', 'nic']);
@@ -84,12 +118,13 @@ export function createDnsTunnel(ctx: BehaviourContext, s: DetectorSettings): Sub
   const t = new BoundedTable<Entry>(ctx.maxTracked);
   const sweep = new Every(60);
   let queries = 0;
+  let natAnswers = 0;
 
   return {
     name: 'dns.tunnel',
     tx(flow, tx) {
       if (!(tx instanceof DnsTx)) return;
-      // Queries; an answer counts only when its query was not seen (one-way capture).
+      // Queries; an answer counts only when its query was not seen (one-way capture; across flows: see wasAsked).
       if (tx.isResponse && tx.request !== undefined) return;
       const q = tx.message.questions[0];
       if (q === undefined) return;
@@ -98,7 +133,6 @@ export function createDnsTunnel(ctx: BehaviourContext, s: DetectorSettings): Sub
       if (lower.endsWith('.arpa') || lower.endsWith('.local') || lower.endsWith('arpa.') || lower.endsWith('local.')) return;
       const split = splitName(name);
       if (split === null) return;
-      queries++;
       const { parent, sub } = split;
       // The asking client is the flow's client for a query, the other side for an unmatched answer.
       const asker0 = !(tx.isResponse && tx.direction === 0);
@@ -107,9 +141,21 @@ export function createDnsTunnel(ctx: BehaviourContext, s: DetectorSettings): Sub
       const ts = tx.tsSec;
       let e = t.get(k);
       if (e === undefined || ts - e.start >= win) {
-        e = { start: ts, parent, queries: 0, names: new DistinctCounter(), suspicious: 0, records: 0, subChars: 0, reported: false };
+        e = { start: ts, parent, queries: 0, names: new DistinctCounter(), suspicious: 0, records: 0, subChars: 0, reported: false, asked: null, askedN: 0 };
         t.set(k, e);
       }
+      // The exact name (case kept: an answer echoes its question byte for byte) keys the query ↔ answer match.
+      const ask = askKey(tx.message.id, hashString(name));
+      if (tx.isResponse) {
+        if (wasAsked(e, ask)) {
+          natAnswers++;
+          return;
+        }
+      } else {
+        if (e.asked === null) e.asked = new Uint32Array(ASKED_RING);
+        e.asked[e.askedN++ % ASKED_RING] = ask;
+      }
+      queries++;
       e.queries++;
       e.names.add(hashString(name.toLowerCase()));
       e.subChars += sub.length;
@@ -145,7 +191,7 @@ export function createDnsTunnel(ctx: BehaviourContext, s: DetectorSettings): Sub
       if (sweep.due(tsSec)) t.sweep((e) => tsSec - e.start > 2 * win);
     },
     counters() {
-      return { 'harrier.behaviour.dns_tunnel.queries': queries, 'harrier.behaviour.dns_tunnel.tracked': t.size, 'harrier.behaviour.dns_tunnel.evicted': t.evicted };
+      return { 'harrier.behaviour.dns_tunnel.queries': queries, 'harrier.behaviour.dns_tunnel.answers_of_seen_queries': natAnswers, 'harrier.behaviour.dns_tunnel.tracked': t.size, 'harrier.behaviour.dns_tunnel.evicted': t.evicted };
     },
   };
 }

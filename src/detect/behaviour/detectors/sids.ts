@@ -26,7 +26,7 @@ export const SIDS = {
   'scan.vertical': { sid: 1, signature: 'HARRIER BEHAVIOUR vertical port scan', category: SCAN, severity: 3 },
   'scan.horizontal': { sid: 2, signature: 'HARRIER BEHAVIOUR horizontal sweep (one port, many hosts)', category: SCAN, severity: 3 },
   'scan.probe': { sid: 3, signature: 'HARRIER BEHAVIOUR stealth or OS-fingerprint TCP probes', category: RECON, severity: 2 },
-  'scan.web': { sid: 4, signature: 'HARRIER BEHAVIOUR web content probing (many distinct URIs not found)', category: RECON, severity: 2 },
+  'scan.web': { sid: 4, signature: 'HARRIER BEHAVIOUR web content probing (many distinct URIs not found, or path traversal)', category: RECON, severity: 2 },
   'flood.syn': { sid: 10, signature: 'HARRIER BEHAVIOUR SYN flood (half-open connections)', category: DOS, severity: 2 },
   'flood.udp': { sid: 11, signature: 'HARRIER BEHAVIOUR UDP flood', category: DOS, severity: 2 },
   'flood.icmp': { sid: 12, signature: 'HARRIER BEHAVIOUR ICMP flood', category: DOS, severity: 2 },
