@@ -9,12 +9,7 @@
 // without TLS, stays `mysql`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readCaptureFile } from '../../src/capture/reader.js';
-import { SignatureEngine } from '../../src/detect/engine/engine.js';
-import { parseRule } from '../../src/detect/rules/index.js';
-import { EveCollector } from '../../src/output/eve-writer.js';
-import { defaultConfig } from '../../src/sensor/config.js';
-import { Pipeline } from '../../src/sensor/pipeline.js';
+import { eveOfCapture } from '../support/analyze.js';
 import { EVE_SCHEMA, eveSchemaErrors } from '../support/eve-schema.js';
 import { sharedPath, skipWithoutProgram, skipWithoutShared } from '../support/shared.js';
 import { run } from '../support/tshark.js';
@@ -32,20 +27,6 @@ const CAPTURES: readonly [string, string][] = [
 ];
 
 const skip = skipWithoutShared(EVE_SCHEMA) || skipWithoutShared(`${ND}/smtp-starttls.pcap`) || skipWithoutShared(`${ND}/imap-starttls.pcap`) || skipWithoutProgram('tshark');
-
-function eveOf(file: string, rules: string[] = []): Rec[] {
-  const eve = new EveCollector();
-  const p = new Pipeline(defaultConfig(), { eve });
-  if (rules.length > 0) {
-    const rs = rules.map((t, i) => parseRule(t, { vars: { addressGroups: {}, portGroups: {} }, file: 't.rules', line: i + 1 }));
-    const engine = new SignatureEngine({ rules: rs }, p.alerts);
-    assert.deepEqual(engine.errors, []);
-    p.addDetector(engine);
-  }
-  readCaptureFile(file, p);
-  p.finish();
-  return eve.out;
-}
 
 interface Hello {
   clientPort: number;
@@ -71,7 +52,7 @@ test('TLS after STARTTLS / STLS / AUTH TLS / MySQL SSLRequest: SNI and JA3 equal
   for (const [name, orig] of CAPTURES) {
     const file = sharedPath(`${ND}/${name}`);
     if (file === null) continue;
-    const eve = eveOf(file);
+    const eve = eveOfCapture(file);
     const want = tsharkHellos(file);
     assert.ok(want.length > 0, `${name}: tshark sees a ClientHello`);
     for (const h of want) {
@@ -101,7 +82,7 @@ test('TLS after STARTTLS / STLS / AUTH TLS / MySQL SSLRequest: SNI and JA3 equal
 });
 
 test('tls.* rule buffers see the handshake after STARTTLS: tls.sni and ja3.hash rules alert on the upgraded SMTP and IMAP sessions', { skip, timeout: 30_000 }, () => {
-  const smtp = eveOf(sharedPath(`${ND}/smtp-starttls.pcap`)!, [
+  const smtp = eveOfCapture(sharedPath(`${ND}/smtp-starttls.pcap`)!, [
     'alert tls any any -> any any (msg:"sni after starttls"; tls.sni; content:"dovecot.weberlab.de"; sid:1;)',
     'alert tls any any -> any any (msg:"ja3 after starttls"; ja3.hash; content:"fab507fe132c544e8a0eb7c394affeae"; sid:2;)',
   ]);
@@ -110,6 +91,6 @@ test('tls.* rule buffers see the handshake after STARTTLS: tls.sni and ja3.hash 
   const alert = smtp.find((r) => r.event_type === 'alert' && (r.alert as Rec).signature_id === 1)!;
   assert.equal(alert.app_proto, 'tls');
   assert.equal(alert.dest_port, 25);
-  const imap = eveOf(sharedPath(`${ND}/imap-starttls.pcap`)!, ['alert tls any any -> any any (msg:"ja3"; ja3.hash; content:"c369db2c355ad05c76f5660af3179b01"; sid:4;)']);
+  const imap = eveOfCapture(sharedPath(`${ND}/imap-starttls.pcap`)!, ['alert tls any any -> any any (msg:"ja3"; ja3.hash; content:"c369db2c355ad05c76f5660af3179b01"; sid:4;)']);
   assert.deepEqual(sids(imap), [4]);
 });

@@ -178,6 +178,43 @@ export function tcp(o: TcpOpts): Buffer {
   return seg;
 }
 
+/**
+ * Ethernet frames of a whole IPv4 TCP conversation: handshake, then per
+ * round the client's segment and the server's (each acknowledging the
+ * other), then FIN from both and the last ACK. Strings are sent as latin1.
+ */
+export function tcpConversation(client: string, server: string, sport: number, dport: number, toServer: readonly (string | Buffer)[], toClient: readonly (string | Buffer)[] = []): Buffer[] {
+  const frames: Buffer[] = [];
+  const c = (o: TcpOpts) => eth(0x0800, ipv4({ src: client, dst: server, proto: 6, payload: tcp({ ...o, src: client, dst: server, sport, dport }) }));
+  const s = (o: TcpOpts) => eth(0x0800, ipv4({ src: server, dst: client, proto: 6, payload: tcp({ ...o, src: server, dst: client, sport: dport, dport: sport }) }));
+  const bytes = (x: string | Buffer): Buffer => (typeof x === 'string' ? Buffer.from(x, 'latin1') : x);
+  let cs = 1000;
+  let ss = 5000;
+  frames.push(c({ seq: cs, flags: 0x02 }));
+  frames.push(s({ seq: ss, ack: cs + 1, flags: 0x12 }));
+  cs++;
+  ss++;
+  frames.push(c({ seq: cs, ack: ss, flags: 0x10 }));
+  for (let i = 0; i < Math.max(toServer.length, toClient.length); i++) {
+    const a = toServer[i];
+    if (a !== undefined) {
+      const b = bytes(a);
+      frames.push(c({ seq: cs, ack: ss, flags: 0x18, payload: b }));
+      cs += b.length;
+    }
+    const r = toClient[i];
+    if (r !== undefined) {
+      const b = bytes(r);
+      frames.push(s({ seq: ss, ack: cs, flags: 0x18, payload: b }));
+      ss += b.length;
+    }
+  }
+  frames.push(c({ seq: cs, ack: ss, flags: 0x11 }));
+  frames.push(s({ seq: ss, ack: cs + 1, flags: 0x11 }));
+  frames.push(c({ seq: cs + 1, ack: ss + 1, flags: 0x10 }));
+  return frames;
+}
+
 export interface UdpOpts extends L4Addr {
   sport?: number;
   dport?: number;

@@ -14,7 +14,7 @@ import { parseRule } from '../../src/detect/rules/index.js';
 import type { Rule, ThresholdConfig } from '../../src/detect/rules/index.js';
 import { SignatureEngine } from '../../src/detect/engine/engine.js';
 import { compileRuleSet } from '../../src/detect/engine/compile.js';
-import { eth, ipv4, tcp, udp } from '../decode/build.js';
+import { eth, ipv4, tcpConversation, udp } from '../decode/build.js';
 
 const VARS = { addressGroups: { HOME_NET: '[10.0.0.0/8]', EXTERNAL_NET: '!$HOME_NET' }, portGroups: { HTTP_PORTS: '80' } };
 const CLIENT = '10.1.0.5';
@@ -28,37 +28,9 @@ interface Conv {
   frames: Buffer[];
 }
 
-/** A TCP conversation: handshake, the client's and server's segments in turn, FIN close. */
+/** A TCP conversation between CLIENT and SERVER (test/decode/build.ts). */
 function tcpConv(sport: number, dport: number, toServer: (string | Buffer)[], toClient: (string | Buffer)[] = []): Conv {
-  const frames: Buffer[] = [];
-  const c = (o: Parameters<typeof tcp>[0]) => eth(0x0800, ipv4({ src: CLIENT, dst: SERVER, proto: 6, payload: tcp({ src: CLIENT, dst: SERVER, sport, dport, ...o }) }));
-  const s = (o: Parameters<typeof tcp>[0]) => eth(0x0800, ipv4({ src: SERVER, dst: CLIENT, proto: 6, payload: tcp({ src: SERVER, dst: CLIENT, sport: dport, dport: sport, ...o }) }));
-  let cs = 1000;
-  let ss = 5000;
-  frames.push(c({ seq: cs, flags: 0x02 }));
-  frames.push(s({ seq: ss, ack: cs + 1, flags: 0x12 }));
-  cs++;
-  ss++;
-  frames.push(c({ seq: cs, ack: ss, flags: 0x10 }));
-  const n = Math.max(toServer.length, toClient.length);
-  for (let i = 0; i < n; i++) {
-    const a = toServer[i];
-    if (a !== undefined) {
-      const b = Buffer.from(a);
-      frames.push(c({ seq: cs, ack: ss, flags: 0x18, payload: b }));
-      cs += b.length;
-    }
-    const r = toClient[i];
-    if (r !== undefined) {
-      const b = Buffer.from(r);
-      frames.push(s({ seq: ss, ack: cs, flags: 0x18, payload: b }));
-      ss += b.length;
-    }
-  }
-  frames.push(c({ seq: cs, ack: ss, flags: 0x11 }));
-  frames.push(s({ seq: ss, ack: cs + 1, flags: 0x11 }));
-  frames.push(c({ seq: cs + 1, ack: ss + 1, flags: 0x10 }));
-  return { frames };
+  return { frames: tcpConversation(CLIENT, SERVER, sport, dport, toServer, toClient) };
 }
 
 function udpPkt(sport: number, dport: number, payload: string | Buffer, src = CLIENT, dst = SERVER): Buffer {

@@ -24,7 +24,7 @@ import { compileProgram, runProgram, InspectState, RuleVars } from '../../src/de
 import { applyTransform } from '../../src/detect/engine/transforms.js';
 import { compilePcre } from '../../src/detect/engine/pcre.js';
 import { rulesCheckCommand } from '../../src/cli/rules.js';
-import { eth, ipv4, tcp } from '../decode/build.js';
+import { eth, ipv4, tcp, tcpConversation } from '../decode/build.js';
 
 const VARS = { addressGroups: { HOME_NET: '[10.0.0.0/8]', EXTERNAL_NET: '!$HOME_NET' }, portGroups: { HTTP_PORTS: '80' } };
 const CLIENT = '10.1.0.5';
@@ -34,34 +34,9 @@ function rules(...texts: string[]): Rule[] {
   return texts.map((t, i) => parseRule(t, { vars: VARS, file: 'test.rules', line: i + 1 }));
 }
 
-/** A TCP conversation: handshake, then per round a client and a server segment (each acknowledged by the next), then FINs. */
+/** A TCP conversation between CLIENT and SERVER (test/decode/build.ts). */
 function tcpConv(sport: number, dport: number, toServer: string[], toClient: string[] = []): Buffer[] {
-  const frames: Buffer[] = [];
-  const c = (o: Parameters<typeof tcp>[0]) => eth(0x0800, ipv4({ src: CLIENT, dst: SERVER, proto: 6, payload: tcp({ src: CLIENT, dst: SERVER, sport, dport, ...o }) }));
-  const s = (o: Parameters<typeof tcp>[0]) => eth(0x0800, ipv4({ src: SERVER, dst: CLIENT, proto: 6, payload: tcp({ src: SERVER, dst: CLIENT, sport: dport, dport: sport, ...o }) }));
-  let cs = 1000;
-  let ss = 5000;
-  frames.push(c({ seq: cs, flags: 0x02 }));
-  frames.push(s({ seq: ss, ack: cs + 1, flags: 0x12 }));
-  cs++;
-  ss++;
-  frames.push(c({ seq: cs, ack: ss, flags: 0x10 }));
-  for (let i = 0; i < Math.max(toServer.length, toClient.length); i++) {
-    const a = toServer[i];
-    if (a !== undefined) {
-      frames.push(c({ seq: cs, ack: ss, flags: 0x18, payload: Buffer.from(a, 'latin1') }));
-      cs += a.length;
-    }
-    const r = toClient[i];
-    if (r !== undefined) {
-      frames.push(s({ seq: ss, ack: cs, flags: 0x18, payload: Buffer.from(r, 'latin1') }));
-      ss += r.length;
-    }
-  }
-  frames.push(c({ seq: cs, ack: ss, flags: 0x11 }));
-  frames.push(s({ seq: ss, ack: cs + 1, flags: 0x11 }));
-  frames.push(c({ seq: cs + 1, ack: ss + 1, flags: 0x10 }));
-  return frames;
+  return tcpConversation(CLIENT, SERVER, sport, dport, toServer, toClient);
 }
 
 function run(rs: Rule[], frames: Buffer[], midstream = true) {

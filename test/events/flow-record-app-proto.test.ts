@@ -9,14 +9,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { readCaptureFile } from '../../src/capture/reader.js';
-import { SignatureEngine } from '../../src/detect/engine/engine.js';
-import { parseRule } from '../../src/detect/rules/index.js';
 import { addAppProto, flowRecord } from '../../src/events/flow-event.js';
 import { Flow } from '../../src/flow/flow.js';
-import { EveCollector } from '../../src/output/eve-writer.js';
-import { defaultConfig } from '../../src/sensor/config.js';
-import { Pipeline } from '../../src/sensor/pipeline.js';
+import { eveOfCapture } from '../support/analyze.js';
 import { sharedPath, skipWithoutShared } from '../support/shared.js';
 
 type Rec = Record<string, unknown>;
@@ -61,19 +56,9 @@ function appProtoChecks(dir: string): Rec[] {
 }
 
 function runCapture(dir: string, rules: string[] = []): Rec[] {
-  const eve = new EveCollector();
-  const p = new Pipeline(defaultConfig(), { eve });
-  if (rules.length > 0) {
-    const rs = rules.map((t, i) => parseRule(t, { vars: { addressGroups: {}, portGroups: {} }, file: 't.rules', line: i + 1 }));
-    const engine = new SignatureEngine({ rules: rs }, p.alerts);
-    assert.deepEqual(engine.errors, []);
-    p.addDetector(engine);
-  }
   // a test may name another test's capture (`pcap:` in test.yaml)
   const doc = parseYaml(readFileSync(join(dir, 'test.yaml'), 'utf8')) as { pcap?: string };
-  readCaptureFile(join(dir, doc.pcap ?? 'input.pcap'), p);
-  p.finish();
-  return eve.out;
+  return eveOfCapture(join(dir, doc.pcap ?? 'input.pcap'), rules);
 }
 
 /** Fields Harrier does not produce (IPS drop): left out of the comparison, named. */

@@ -1,14 +1,6 @@
 /**
  * Deterministic PRNG (mulberry32) for randomised tests: a failing seed can be
- * replayed. Returns floats in [0, 1).
+ * replayed. Returns floats in [0, 1). The product's own (the isolation
+ * forest samples with it), so there is one implementation.
  */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../../src/detect/behaviour/model/isolation-forest.js';

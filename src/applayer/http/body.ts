@@ -110,12 +110,15 @@ export interface DecodeResult {
   limited: boolean;
 }
 
-/** Decode one coding layer of `data`, keeping at most `limit` output bytes. */
-export function decodeBounded(data: Buffer, _coding: Coding, limit: number): DecodeResult {
+/**
+ * Undo one coding layer of `data`, keeping at most `limit` output bytes.
+ * The declared coding only says that a layer is there, not which: libhtp's
+ * decompressors switch between gzip and deflate when the data says
+ * otherwise, so the gzip magic decides, and "deflate" is meant to be
+ * zlib-wrapped but servers also send raw deflate.
+ */
+export function decodeBounded(data: Buffer, limit: number): DecodeResult {
   if (data.length === 0) return { data: EMPTY, ok: true, limited: false };
-  // The declared coding is only a hint: libhtp's decompressors switch between
-  // gzip and deflate when the data says otherwise, so the gzip magic decides, and "deflate" is meant to be
-  // zlib-wrapped but servers also send raw deflate
   const wrapper = gzipDataStart(data) !== -1 ? 'gzip' : isZlibHeader(data) ? 'zlib' : 'raw';
   const r = inflate(data, wrapper, limit);
   // a copy: the inflater's output buffer may be much larger than what it holds

@@ -30,7 +30,7 @@ import {
   parseResponseFields, type HttpHeader,
 } from './headers.js';
 import { HttpTx, type HttpSwitch } from './tx.js';
-import { hostPort, normalizeHost } from './uri.js';
+import { hexVal, hostPort, normalizeHost } from './uri.js';
 
 const enum St {
   IDLE,
@@ -947,7 +947,7 @@ export class HttpState {
     while (i < e && h[i] === 0x30) { i++; zeros++; } // leading zeros are legal and must not count as size
     if (zeros > 0) digits = 1;
     for (; i < e; i++) {
-      const v = hexDigit(h[i]!);
+      const v = hexVal(h[i]!);
       if (v < 0) break;
       if (++digits > 8) break; // libhtp refuses sizes above INT32_MAX
       size = size * 16 + v;
@@ -1023,8 +1023,8 @@ export class HttpState {
     let data = comp.bytes();
     let failed = false;
     let limited = comp.truncated;
-    for (const c of codings) {
-      const r = decodeBounded(data, c, limit);
+    for (let layer = 0; layer < codings.length; layer++) {
+      const r = decodeBounded(data, limit);
       if (!r.ok && !r.limited) failed = true;
       if (r.limited) limited = true;
       // a layer that does not decode passes its input through, as libhtp's
@@ -1175,14 +1175,7 @@ function isChunkCtl(c: number): boolean {
 function looksLikeChunkSize(h: Buffer, e: number): boolean {
   let i = 0;
   while (i < e && isChunkCtl(h[i]!)) i++;
-  return i === e || hexDigit(h[i]!) >= 0;
-}
-
-function hexDigit(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const l = c | 0x20;
-  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
-  return -1;
+  return i === e || hexVal(h[i]!) >= 0;
 }
 
 /** b[s..e) starts with "HTTP/" (case-insensitive, as libhtp accepts). */

@@ -108,7 +108,8 @@ export function hostPort(b: Buffer, s: number, e: number): { hostStart: number; 
   return { hostStart: s, hostEnd, port };
 }
 
-function hexVal(c: number): number {
+/** Value of an ASCII hex digit, -1 for any other byte. */
+export function hexVal(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   c |= 0x20;
   if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;

@@ -32,6 +32,7 @@
  * 8 KiB in a preallocated scratch buffer, no allocation.
  * Measured: 0.87 µs per call on a mix of typical 20–200-byte targets (node 20, this machine) — per HTTP transaction, not per packet.
  */
+import { hexVal } from '../../../applayer/http/uri.js';
 
 export const DOT_DOT = 1;
 export const SENSITIVE = 2;
@@ -40,13 +41,6 @@ export const SENSITIVE = 2;
 const MAX = 8192;
 const a = new Uint8Array(MAX);
 const b = new Uint8Array(MAX);
-
-function hex(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const l = c | 0x20;
-  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
-  return -1;
-}
 
 /** One decoding pass from src[0..n) into dst; returns the new length, or -n-1 when nothing changed. */
 function decodePass(src: Uint8Array, n: number, dst: Uint8Array): number {
@@ -57,7 +51,7 @@ function decodePass(src: Uint8Array, n: number, dst: Uint8Array): number {
     if (c === 0x25 /* % */) {
       // %uXXXX (IIS) for ASCII and the Unicode slashes.
       if (i + 5 < n && (src[i + 1]! | 0x20) === 0x75) {
-        const h0 = hex(src[i + 2]!), h1 = hex(src[i + 3]!), h2 = hex(src[i + 4]!), h3 = hex(src[i + 5]!);
+        const h0 = hexVal(src[i + 2]!), h1 = hexVal(src[i + 3]!), h2 = hexVal(src[i + 4]!), h3 = hexVal(src[i + 5]!);
         if ((h0 | h1 | h2 | h3) >= 0) {
           const v = (h0 << 12) | (h1 << 8) | (h2 << 4) | h3;
           const m = v < 0x80 ? v : v === 0x2215 ? 0x2f : v === 0x2216 ? 0x5c : -1;
@@ -70,8 +64,8 @@ function decodePass(src: Uint8Array, n: number, dst: Uint8Array): number {
         }
       }
       if (i + 2 < n) {
-        const h = hex(src[i + 1]!);
-        const l = hex(src[i + 2]!);
+        const h = hexVal(src[i + 1]!);
+        const l = hexVal(src[i + 2]!);
         if (h >= 0 && l >= 0) {
           c = (h << 4) | l;
           i += 2;
